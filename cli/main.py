@@ -1,0 +1,257 @@
+"""`steller`: the operator's command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+
+import click
+
+from cli.runtime import CLI_ACTOR, echo_json, parse_decimal, run_with_db, setup_logging
+from core.config import get_settings
+
+
+@click.group()
+def main() -> None:
+    """Steller: gift-card agency network. Settings come from the environment and `.env`."""
+
+
+@main.command()
+def migrate() -> None:
+    """Create the database if missing and apply every migration."""
+    from core.db import apply_migrations
+
+    setup_logging()
+
+    def progress(event: str, app: str, name: str) -> None:
+        if event == "apply_done":
+            click.echo(f"applied {app}.{name}")
+
+    try:
+        asyncio.run(apply_migrations(progress=progress))
+    except OSError as exc:
+        click.echo(f"error: cannot reach the database: {exc}", err=True)
+        sys.exit(3)
+    click.echo("database is up to date")
+
+
+@main.group()
+def admin() -> None:
+    """Platform admins (Telegram users)."""
+
+
+@admin.command("add")
+@click.argument("telegram_id", type=int)
+def admin_add(telegram_id: int) -> None:
+    """Grant admin rights to a Telegram user id."""
+    from core.db import atomic
+    from core.parties import service as parties
+
+    async def go() -> None:
+        async with atomic():
+            await parties.grant_admin(telegram_user_id=telegram_id, actor=CLI_ACTOR)
+
+    run_with_db(go)
+    click.echo(f"telegram user {telegram_id} is an admin")
+
+
+@main.group()
+def party() -> None:
+    """Parties: partners, agents, sub-agents."""
+
+
+@party.command("create")
+@click.option("--kind", type=click.Choice(["partner", "agent", "subagent"]), required=True)
+@click.option("--name", required=True)
+@click.option("--email", default=None)
+@click.option("--parent", "parent_id", type=int, default=None, help="Parent party id.")
+@click.option("--currency", default=None, help="Wallet currency (default: DEFAULT_CURRENCY).")
+def party_create(kind: str, name: str, email: str | None, parent_id: int | None, currency: str | None) -> None:
+    """Create an active party; prints its id."""
+    from core.db import atomic
+    from core.parties import service as parties
+    from core.parties.models import PartyKind
+
+    async def go() -> int:
+        async with atomic():
+            created = await parties.create_party(kind=PartyKind(kind), name=name, email=email,
+                                                 parent_id=parent_id, currency=currency, actor=CLI_ACTOR)
+            return created.id
+
+    click.echo(run_with_db(go))
+
+
+def _party_amount(party_id: int, amount: str, *, signed: bool = False):
+    """Parse an amount in the party's wallet currency into minor units (exact, or an error)."""
+    from core.money import to_minor
+    from core.parties import service as parties
+
+    async def convert() -> tuple[int, str]:
+        p = await parties.get_party(party_id)
+        return to_minor(parse_decimal(amount, signed=signed), p.currency), p.currency
+
+    return convert
+
+
+@main.command()
+@click.argument("party_id", type=int)
+@click.argument("amount")
+@click.option("--reference", required=True, help="External reference (bank transfer id); makes it idempotent.")
+def topup(party_id: int, amount: str, reference: str) -> None:
+    """Credit a wallet with money that came in from outside."""
+    from core.db import atomic
+    from core.ledger import service as ledger
+    from core.money import format_money
+
+    async def go() -> str:
+        minor, currency = await _party_amount(party_id, amount)()
+        async with atomic():
+            posted = await ledger.topup(party_id=party_id, amount=minor, reference=reference, actor=CLI_ACTOR)
+        note = " (already recorded earlier)" if posted.replayed else ""
+        return f"topped up {format_money(minor, currency)} to party {party_id}{note}"
+
+    click.echo(run_with_db(go))
+
+
+@main.command()
+@click.argument("parent_id", type=int)
+@click.argument("child_id", type=int)
+@click.argument("amount")
+@click.option("--key", default=None, help="Idempotency key (default: a new one).")
+def allocate(parent_id: int, child_id: int, amount: str, key: str | None) -> None:
+    """Move money from a parent's wallet to a direct child's."""
+    from core.db import atomic
+    from core.ledger import service as ledger
+    from core.money import format_money
+
+    async def go() -> str:
+        minor, currency = await _party_amount(parent_id, amount)()
+        async with atomic():
+            await ledger.allocate(parent_id=parent_id, child_id=child_id, amount=minor, actor=CLI_ACTOR,
+                                  idempotency_key=key or str(uuid.uuid4()))
+        return f"allocated {format_money(minor, currency)} from party {parent_id} to party {child_id}"
+
+    click.echo(run_with_db(go))
+
+
+@main.command()
+@click.argument("child_id", type=int)
+@click.argument("amount")
+@click.option("--key", default=None, help="Idempotency key (default: a new one).")
+def reclaim(child_id: int, amount: str, key: str | None) -> None:
+    """Move money from a child's wallet back to its parent's."""
+    from core.db import atomic
+    from core.ledger import service as ledger
+    from core.money import format_money
+
+    async def go() -> str:
+        minor, currency = await _party_amount(child_id, amount)()
+        async with atomic():
+            posted = await ledger.reclaim(child_id=child_id, amount=minor, actor=CLI_ACTOR,
+                                          idempotency_key=key or str(uuid.uuid4()))
+        return f"reclaimed {format_money(minor, currency)} from party {child_id} (operation {posted.operation.id})"
+
+    click.echo(run_with_db(go))
+
+
+@main.command()
+@click.argument("party_id", type=int)
+@click.argument("amount")
+@click.option("--reason", required=True)
+@click.option("--key", default=None, help="Idempotency key (default: a new one).")
+def adjust(party_id: int, amount: str, reason: str, key: str | None) -> None:
+    """Admin correction: a signed amount with a reason (audited)."""
+    from core.db import atomic
+    from core.ledger import service as ledger
+    from core.money import format_money
+
+    async def go() -> str:
+        minor, currency = await _party_amount(party_id, amount, signed=True)()
+        async with atomic():
+            await ledger.adjust(party_id=party_id, amount=minor, reason=reason, actor=CLI_ACTOR,
+                                idempotency_key=key or str(uuid.uuid4()))
+        return f"adjusted party {party_id} by {format_money(minor, currency)}"
+
+    click.echo(run_with_db(go))
+
+
+@main.command("credit-limit")
+@click.argument("party_id", type=int)
+@click.argument("amount")
+def credit_limit(party_id: int, amount: str) -> None:
+    """Set a wallet's credit limit (0 for none)."""
+    from core.db import atomic
+    from core.ledger import service as ledger
+    from core.money import format_money, to_minor
+    from core.parties import service as parties
+
+    async def go() -> str:
+        p = await parties.get_party(party_id)
+        limit = to_minor(amount, p.currency) if amount.strip() not in ("0", "0.00") else 0
+        async with atomic():
+            await ledger.set_credit_limit(party_id=party_id, limit=limit, actor=CLI_ACTOR)
+        return f"credit limit of party {party_id} is {format_money(limit, p.currency)}"
+
+    click.echo(run_with_db(go))
+
+
+@main.command()
+@click.argument("party_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def wallet(party_id: int, as_json: bool) -> None:
+    """Balance, held, available and credit limit of a party's wallet."""
+    from core.ledger import service as ledger
+    from core.money import from_minor
+
+    async def go():
+        return await ledger.wallet_summary(party_id=party_id)
+
+    w = run_with_db(go)
+    fields = ["balance", "held", "available", "credit_limit", "spendable", "commission"]
+    if as_json:
+        data = {"party_id": w.party_id, "currency": w.currency}
+        data.update({f: str(from_minor(getattr(w, f), w.currency)) for f in fields})
+        echo_json(data)
+        return
+    click.echo(f"party {w.party_id} wallet ({w.currency})")
+    for f in fields:
+        click.echo(f"  {f.replace('_', ' '):<13} {from_minor(getattr(w, f), w.currency):>14}")
+
+
+@main.command()
+@click.argument("party_id", type=int)
+@click.option("--limit", default=20, show_default=True)
+def statement(party_id: int, limit: int) -> None:
+    """The wallet's latest lines: signed amount and balance after each."""
+    from core.ledger import service as ledger
+    from core.money import from_minor
+    from core.parties import service as parties
+
+    async def go():
+        p = await parties.get_party(party_id)
+        return p.currency, await ledger.wallet_statement(party_id=party_id, limit=limit)
+
+    currency, lines = run_with_db(go)
+    for line in lines:
+        click.echo(f"{line.created_at:%Y-%m-%d %H:%M:%S}  #{line.seq:<5} {line.kind:<20} "
+                   f"{from_minor(line.amount, currency):>12} → {from_minor(line.balance_after, currency):>12}"
+                   f"  {line.reference or ''} {line.memo or ''}".rstrip())
+
+
+@main.command()
+def check() -> None:
+    """Run the invariant checker over the whole database; exit 1 on any violation."""
+    from core.ledger.invariants import check_ledger
+
+    violations = run_with_db(check_ledger)
+    if violations:
+        for v in violations:
+            click.echo(str(v))
+        click.echo(f"{len(violations)} violation(s)", err=True)
+        sys.exit(1)
+    click.echo("ledger ok: every invariant holds")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Shared plumbing for CLI commands: settings, logging, the database, and error exits."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import click
+
+from core.config import get_settings
+from core.db import database
+from core.errors import DomainError
+from core.logging import configure_logging
+
+T = TypeVar("T")
+CLI_ACTOR = "cli"
+
+
+def setup_logging() -> None:
+    settings = get_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+
+
+def run_with_db(func: Callable[[], Awaitable[T]]) -> T:
+    """Run one command against the database; domain errors become a clear message and exit 2."""
+    setup_logging()
+
+    async def _main() -> T:
+        async with database():
+            return await func()
+
+    try:
+        return asyncio.run(_main())
+    except DomainError as exc:
+        click.echo(f"error: {exc.message} ({exc.code})", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"error: cannot reach the database: {exc}", err=True)
+        sys.exit(3)
+
+
+def parse_decimal(value: str, *, signed: bool = False) -> Decimal:
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        raise click.BadParameter(f"{value!r} is not an amount") from None
+    if not amount.is_finite() or (not signed and amount <= 0) or amount == 0:
+        raise click.BadParameter(f"{value!r} must be {'non-zero' if signed else 'above zero'}")
+    return amount
+
+
+def echo_json(data: Any) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, default=str))

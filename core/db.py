@@ -1,0 +1,120 @@
+"""Database wiring: the Tortoise config, init/close, transactions owned by callers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
+
+from core.config import get_settings
+
+MODEL_MODULES = [
+    "core.parties.models",
+    "core.ledger.models",
+    "core.audit.models",
+]
+
+
+def tortoise_config(database_url: str | None = None) -> dict:
+    url = database_url or get_settings().database_url
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "steller": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _tortoise_orm_for_cli() -> dict:
+    return tortoise_config()
+
+
+# `tortoise makemigrations` / `tortoise migrate` read this (see [tool.tortoise] in pyproject.toml).
+TORTOISE_ORM = _tortoise_orm_for_cli()
+
+
+async def init_db(database_url: str | None = None) -> None:
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+def atomic():
+    """The caller's transaction (request, bot update, job, CLI command)."""
+    return in_transaction("default")
+
+
+def in_transaction_now() -> bool:
+    return isinstance(get_connection("default"), TransactionalDBClient)
+
+
+def require_transaction() -> None:
+    # Row locks mean nothing outside a transaction: refuse rather than silently not lock.
+    if not in_transaction_now():
+        raise RuntimeError("this operation must run inside the caller's transaction (core.db.atomic())")
+
+
+def _asyncpg_dsn(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = "postgresql" if parts.scheme in ("postgres", "asyncpg", "psql") else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+async def ensure_database(database_url: str) -> bool:
+    """Create the database named in the URL if it is missing. Returns True if it created it."""
+    parts = urlsplit(_asyncpg_dsn(database_url))
+    name = parts.path.lstrip("/")
+    admin_dsn = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(database_url: str) -> None:
+    parts = urlsplit(_asyncpg_dsn(database_url))
+    name = parts.path.lstrip("/")
+    admin_dsn = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def apply_migrations(database_url: str | None = None, *, progress=None) -> None:
+    """Create the DB if needed, then apply every migration in `migrations/`."""
+    from tortoise.migrations.api import migrate
+
+    url = database_url or get_settings().database_url
+    await ensure_database(url)
+    await migrate(config=tortoise_config(url), progress=progress)
+
+
+@contextlib.asynccontextmanager
+async def database(database_url: str | None = None) -> AsyncIterator[None]:
+    await init_db(database_url)
+    try:
+        yield
+    finally:
+        await close_db()

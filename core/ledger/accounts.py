@@ -1,0 +1,54 @@
+"""Finding and opening accounts by their natural key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.connection import get_connection
+
+from core.ledger.errors import AccountNotFound
+from core.ledger.models import SYSTEM_ACCOUNT_KINDS, Account, AccountKind
+
+PARTY_ACCOUNT_KINDS = (AccountKind.WALLET, AccountKind.HOLDS, AccountKind.COMMISSION)
+
+_OPEN_SQL = (
+    "INSERT INTO ledger_account (code, party_id, kind, currency, balance, credit_limit, entry_count, created_at) "
+    "VALUES ($1, $2, $3, $4, 0, 0, 0, $5) ON CONFLICT (code) DO NOTHING"
+)
+
+
+def party_account_code(party_id: int, kind: AccountKind, currency: str) -> str:
+    return f"party:{party_id}:{kind.value}:{currency.upper()}"
+
+
+def system_account_code(kind: AccountKind, currency: str) -> str:
+    return f"system:{kind.value}:{currency.upper()}"
+
+
+async def _open(code: str, party_id: int | None, kind: AccountKind, currency: str) -> Account:
+    await get_connection("default").execute_query(
+        _OPEN_SQL, [code, party_id, kind.value, currency.upper(), datetime.now(UTC)]
+    )
+    return await Account.get(code=code)
+
+
+async def open_party_accounts(party_id: int, currency: str) -> dict[AccountKind, Account]:
+    return {
+        kind: await _open(party_account_code(party_id, kind, currency), party_id, kind, currency)
+        for kind in PARTY_ACCOUNT_KINDS
+    }
+
+
+async def party_account(party_id: int, kind: AccountKind, currency: str) -> Account:
+    account = await Account.get_or_none(code=party_account_code(party_id, kind, currency))
+    if account is None:
+        raise AccountNotFound(f"party {party_id} has no {kind.value} account in {currency}")
+    return account
+
+
+async def system_account(kind: AccountKind, currency: str) -> Account:
+    if kind not in SYSTEM_ACCOUNT_KINDS:
+        raise ValueError(f"{kind} is not a system account kind")
+    code = system_account_code(kind, currency)
+    account = await Account.get_or_none(code=code)
+    return account or await _open(code, None, kind, currency)

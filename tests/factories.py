@@ -1,0 +1,50 @@
+"""Small builders for test data, going through the real services."""
+
+from __future__ import annotations
+
+import itertools
+
+from core.db import atomic
+from core.ledger import service as ledger
+from core.parties import service as parties
+from core.parties.models import Party, PartyKind, PartyStatus
+
+_refs = itertools.count(1)
+
+
+async def make_party(
+    kind: PartyKind = PartyKind.AGENT,
+    *,
+    parent: Party | None = None,
+    name: str | None = None,
+    funds: int = 0,
+    status: PartyStatus = PartyStatus.ACTIVE,
+    currency: str | None = None,
+) -> Party:
+    async with atomic():
+        party = await parties.create_party(
+            kind=kind, name=name or f"{kind} {next(_refs)}", parent_id=parent.id if parent else None,
+            actor="test", currency=currency,
+            status=PartyStatus.PENDING if status == PartyStatus.PENDING else PartyStatus.ACTIVE,
+        )
+        if funds:
+            await ledger.topup(party_id=party.id, amount=funds, reference=f"seed-{next(_refs)}", actor="test")
+        if status not in (PartyStatus.ACTIVE, PartyStatus.PENDING):
+            await parties.change_status(party_id=party.id, to=status, actor="test")
+    return party
+
+
+async def make_tree(funds: int = 100_00) -> tuple[Party, Party, Party]:
+    """An agent with two sub-agents; the agent holds `funds`."""
+    agent = await make_party(PartyKind.AGENT, funds=funds)
+    first = await make_party(PartyKind.SUBAGENT, parent=agent)
+    second = await make_party(PartyKind.SUBAGENT, parent=agent)
+    return agent, first, second
+
+
+async def balance(party_id: int) -> int:
+    return (await ledger.wallet_summary(party_id=party_id)).available
+
+
+def next_ref(prefix: str = "ref") -> str:
+    return f"{prefix}-{next(_refs)}"
