@@ -253,5 +253,29 @@ def check() -> None:
     click.echo("ledger ok: every invariant holds")
 
 
+@main.command()
+@click.option("--host", default=None, help="Default: API_HOST.")
+@click.option("--port", type=int, default=None, help="Default: API_PORT.")
+def api(host: str | None, port: int | None) -> None:
+    """Run the partner API alone (scale it out behind a load balancer)."""
+    from api.app import create_app
+    from cli.serving import asgi_service, serve_all
+
+    setup_logging()
+    settings = get_settings()
+    service = asgi_service("api", create_app(), host=host or settings.api_host, port=port or settings.api_port)
+    asyncio.run(serve_all([service]))
+
+
+@main.command()
+@click.option("--no-migrate", is_flag=True, help="Skip applying migrations first.")
+def up(no_migrate: bool) -> None:
+    """Everything on one machine: migrations, then the API and (without Bamboo credentials) the simulator."""
+    from cli.platform import run_platform
+
+    setup_logging()
+    asyncio.run(run_platform(migrate=not no_migrate))
+
+
 if __name__ == "__main__":
     main()

@@ -13,12 +13,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_SECRET_DEFAULTS = {
     "ledger_signing_key": "dev-ledger-signing-key-change-me",
     "card_key": "ZGV2LWNhcmQta2V5LWNoYW5nZS1tZS0wMDAwMDAwMDA=",
-    "bamboo_client_secret": "sim-secret",
 }
+BAMBOO_PRODUCTION_URL = "https://api.bamboocardportal.com"
+SIMULATOR_CLIENT_ID = "sim-client"
+SIMULATOR_CLIENT_SECRET = "sim-secret"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True,
+        env_ignore_empty=True,  # `KEY=` in .env means "not set"
+    )
 
     environment: Literal["development", "test", "production"] = Field(
         default="development", alias="STELLER_ENV"
@@ -52,12 +57,10 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
     support_contact: str = Field(default="@steller_support", alias="SUPPORT_CONTACT")
 
-    # Bamboo
-    bamboo_base_url: str = Field(default="https://api.bamboocardportal.com", alias="BAMBOO_BASE_URL")
-    bamboo_client_id: str = Field(default="sim-client", alias="BAMBOO_CLIENT_ID")
-    bamboo_client_secret: SecretStr = Field(
-        default=SecretStr(DEV_SECRET_DEFAULTS["bamboo_client_secret"]), alias="BAMBOO_CLIENT_SECRET"
-    )
+    # Bamboo. No credentials set = development mode: the built-in simulator stands in for Bamboo.
+    bamboo_base_url: str | None = Field(default=None, alias="BAMBOO_BASE_URL")
+    bamboo_client_id: str | None = Field(default=None, alias="BAMBOO_CLIENT_ID")
+    bamboo_client_secret: SecretStr | None = Field(default=None, alias="BAMBOO_CLIENT_SECRET")
     bamboo_account_id: int | None = Field(default=None, alias="BAMBOO_ACCOUNT_ID")
     bamboo_timeout_seconds: float = Field(default=20.0, gt=0, alias="BAMBOO_TIMEOUT_SECONDS")
 
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, alias="API_PORT")
     simulator_host: str = Field(default="127.0.0.1", alias="SIMULATOR_HOST")
     simulator_port: int = Field(default=8090, alias="SIMULATOR_PORT")
+
+    # Set by the validator: True when no Bamboo credentials were given.
+    uses_simulator: bool = Field(default=False, exclude=True)
 
     fx_margin: Decimal = Field(default=Decimal("0.0200"), ge=0, alias="FX_MARGIN")
 
@@ -80,6 +86,21 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _bamboo_or_simulator(self) -> "Settings":
+        has_credentials = self.bamboo_client_id is not None or self.bamboo_client_secret is not None
+        self.uses_simulator = not has_credentials
+        if not has_credentials:
+            self.bamboo_client_id = SIMULATOR_CLIENT_ID
+            self.bamboo_client_secret = SecretStr(SIMULATOR_CLIENT_SECRET)
+            if self.bamboo_base_url is None:
+                self.bamboo_base_url = f"http://{self.simulator_host}:{self.simulator_port}"
+        elif self.bamboo_base_url is None:
+            self.bamboo_base_url = BAMBOO_PRODUCTION_URL
+        if self.bamboo_client_id is None or self.bamboo_client_secret is None:
+            raise ValueError("set both BAMBOO_CLIENT_ID and BAMBOO_CLIENT_SECRET, or neither")
+        return self
+
+    @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> "Settings":
         if self.environment != "production":
             return self
@@ -88,21 +109,14 @@ class Settings(BaseSettings):
             offenders.append("STELLER_LEDGER_KEY")
         if self.card_key.get_secret_value() == DEV_SECRET_DEFAULTS["card_key"]:
             offenders.append("STELLER_CARD_KEY")
-        if (
-            "bamboocardportal.com" in self.bamboo_base_url
-            and self.bamboo_client_secret.get_secret_value()
-            == DEV_SECRET_DEFAULTS["bamboo_client_secret"]
-        ):
-            offenders.append("BAMBOO_CLIENT_SECRET")
+        if self.uses_simulator and "bamboocardportal.com" not in (self.bamboo_base_url or ""):
+            offenders.append("BAMBOO_CLIENT_ID/BAMBOO_CLIENT_SECRET (production would run on the simulator)")
         if offenders:
             raise ValueError(
                 "refusing to start in production with default secrets: " + ", ".join(offenders)
             )
         return self
 
-    @property
-    def uses_simulator(self) -> bool:
-        return "bamboocardportal.com" not in self.bamboo_base_url
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,1 @@
+"""The partner REST API (FastAPI): routers and error mapping only; rules live in core/."""

@@ -1,0 +1,85 @@
+"""The API application: health, metrics, request ids. Partner routes mount here."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+import structlog
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from tortoise.connection import get_connection
+
+from api import problems
+from core.config import get_settings
+from core.db import close_db, init_db
+
+REQUESTS = Counter("steller_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("steller_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def create_app(*, manage_db: bool = True) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if manage_db:
+            await init_db()
+        app.state.redis = aioredis.from_url(settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if manage_db:
+                await close_db()
+
+    app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become a 500
+            response = problems.internal_error(request, exc)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready(request: Request, response: Response) -> dict:
+        checks = {}
+        try:
+            await get_connection("default").execute_query("SELECT 1")
+            checks["postgres"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+            checks["postgres"] = f"down: {type(exc).__name__}"
+        try:
+            await request.app.state.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"down: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if healthy else 503
+        return {"status": "ok" if healthy else "unavailable", "checks": checks}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
