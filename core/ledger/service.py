@@ -221,10 +221,13 @@ async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempo
     wallet = await party_account(party_id, AccountKind.WALLET, party.currency)
     holds = await party_account(party_id, AccountKind.HOLDS, party.currency)
     await apply_legs(posted, [Leg(wallet.id, holds.id, amount)], allow_credit=frozenset({wallet.id}))
-    return await Hold.create(
+    created = await Hold.create(
         party_id=party_id, wallet_account_id=wallet.id, hold_account_id=holds.id, amount=amount,
         currency=party.currency, reference=reference, operation_id=posted.operation.id,
     )
+    await audit.record(actor=actor, action="ledger.hold", object_type="hold", object_id=created.id,
+                       after={"party_id": party_id, "amount": amount, "reference": reference})
+    return created
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,9 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
     h.captured_at = posted.operation.created_at
     h.status = _settle_status(h)
     await h.save(update_fields=["captured", "captured_at", "status"])
+    await audit.record(actor=actor, action="ledger.capture", object_type="hold", object_id=hold_id,
+                       before={"captured": 0}, after={"captured": total, "status": h.status,
+                                                      "splits": [(s.account_id, s.amount) for s in splits]})
     return posted
 
 
@@ -295,6 +301,8 @@ async def release(*, hold_id: int, actor: str, idempotency_key: str, amount: int
     h.released_at = posted.operation.created_at
     h.status = _settle_status(h)
     await h.save(update_fields=["released", "released_at", "status"])
+    await audit.record(actor=actor, action="ledger.release", object_type="hold", object_id=hold_id,
+                       before={"released": 0}, after={"released": to_release, "status": h.status})
     return posted
 
 

@@ -209,6 +209,8 @@ async def test_hold_capture_split_and_partial_release_each_exactly_once():
             await ledger.release(hold_id=h.id, actor="worker", idempotency_key="again")
     await h.refresh_from_db()
     assert (h.captured, h.released, h.status) == (9_70, 10_30, HoldStatus.SETTLED)
+    trail = [e.action async for e in AuditEntry.filter(object_type="hold", object_id=str(h.id)).order_by("id")]
+    assert trail == ["ledger.hold", "ledger.capture", "ledger.release"]
     summary = await ledger.wallet_summary(party_id=sub.id)
     assert (summary.available, summary.held) == (50_00 - 9_70, 0)
     assert (await ledger.wallet_summary(party_id=agent.id)).commission == 20

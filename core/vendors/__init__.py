@@ -1,0 +1,1 @@
+"""Clients for the gift-card vendors Steller buys from (today: Bamboo)."""
