@@ -277,5 +277,12 @@ def up(no_migrate: bool) -> None:
     asyncio.run(run_platform(migrate=not no_migrate))
 
 
+from cli.pricing_cmd import cardlist, discount  # noqa: E402
+from cli.simulator_cmd import simulator_cmd  # noqa: E402
+
+main.add_command(discount)
+main.add_command(cardlist)
+main.add_command(simulator_cmd)
+
 if __name__ == "__main__":
     main()
