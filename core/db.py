@@ -18,6 +18,9 @@ MODEL_MODULES = [
     "core.parties.models",
     "core.ledger.models",
     "core.audit.models",
+    "core.catalog.models",
+    "core.pricing.models",
+    "core.orders.models",
 ]
 
 

@@ -72,3 +72,9 @@ def parse_amount(text: str, currency: str) -> int:
     if minor <= 0:
         raise InvalidAmount("The amount must be above zero")
     return minor
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal for people: no exponent, no trailing zeros (10.5000 → "10.5", 10 → "10")."""
+    text = format(value.normalize(), "f")
+    return text

@@ -48,3 +48,35 @@ async def balance(party_id: int) -> int:
 
 def next_ref(prefix: str = "ref") -> str:
     return f"{prefix}-{next(_refs)}"
+
+
+async def make_product(
+    product_id: int,
+    *,
+    face: str | tuple[str, str] = "10",
+    currency: str = "USD",
+    vendor_discount: str = "0.10",
+    brand_name: str = "Brand",
+    country: str = "US",
+    stock: int | None = None,
+    allow_loss: bool = False,
+):
+    """A catalog product as a sync would store it: `face` is one value (fixed) or (min, max)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from core.catalog.models import Brand, Product
+
+    low, high = (face, face) if isinstance(face, str) else face
+    low, high = Decimal(low), Decimal(high)
+    keep = 1 - Decimal(vendor_discount)
+    now = datetime.now(UTC)
+    brand, _ = await Brand.get_or_create(
+        vendor_key=f"{brand_name}|{country}|{currency}",
+        defaults={"name": brand_name, "country": country, "currency": currency, "synced_at": now},
+    )
+    return await Product.create(
+        id=product_id, brand=brand, name=f"{brand_name} {face}", country=country, currency=currency,
+        min_face=low, max_face=high, price_min=low * keep, price_max=high * keep, price_currency=currency,
+        stock=stock, allow_loss=allow_loss, synced_at=now,
+    )

@@ -248,8 +248,13 @@ def _settle_status(h: Hold) -> HoldStatus:
     return HoldStatus.SETTLED if h.remaining == 0 else HoldStatus.OPEN
 
 
-async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_key: str) -> Posted:
-    """Move held money to where it belongs (vendor, revenue, the parent's commission). Once."""
+async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_key: str,
+                  extra_legs: list[Leg] | None = None) -> Posted:
+    """Move held money to where it belongs (vendor, revenue, the parent's commission). Once.
+
+    `extra_legs` are moved in the same operation, e.g. revenue → vendor when an admin allowed a
+    card to sell below cost and the platform pays the difference.
+    """
     require_transaction()
     if not splits:
         raise InvalidAmount("a capture needs at least one split")
@@ -257,7 +262,8 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
         _positive(s.amount)
     posted = await claim_operation(
         kind=TransferKind.ORDER_CAPTURE, idempotency_key=f"capture:{idempotency_key}",
-        fingerprint=fingerprint("capture", hold_id, *[(s.account_id, s.amount, s.kind) for s in splits]),
+        fingerprint=fingerprint("capture", hold_id, *[(s.account_id, s.amount, s.kind) for s in splits],
+                                *[(leg.debit_account_id, leg.credit_account_id, leg.amount) for leg in extra_legs or []]),
         actor=actor, reference=f"hold:{hold_id}",
     )
     if posted.replayed:
@@ -269,7 +275,7 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
     if total > h.remaining:
         raise InvalidAmount("cannot capture more than is held", hold_id=hold_id, remaining=h.remaining)
     legs = [Leg(h.hold_account_id, s.account_id, s.amount, s.kind) for s in splits]
-    await apply_legs(posted, legs)
+    await apply_legs(posted, legs + list(extra_legs or []))
     h.captured = total
     h.captured_at = posted.operation.created_at
     h.status = _settle_status(h)
