@@ -277,12 +277,20 @@ def up(no_migrate: bool) -> None:
     asyncio.run(run_platform(migrate=not no_migrate))
 
 
-from cli.pricing_cmd import cardlist, discount  # noqa: E402
+from cli.pricing_cmd import cardlist, catalog_show, discount  # noqa: E402
+from cli.orders_cmd import order, worker  # noqa: E402
 from cli.simulator_cmd import simulator_cmd  # noqa: E402
 
 main.add_command(discount)
 main.add_command(cardlist)
 main.add_command(simulator_cmd)
+main.add_command(order)
+main.add_command(worker)
+
+from cli.catalog_cmd import catalog  # noqa: E402
+
+catalog.add_command(catalog_show)
+main.add_command(catalog)
 
 if __name__ == "__main__":
     main()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     simulator_host: str = Field(default="127.0.0.1", alias="SIMULATOR_HOST")
     simulator_port: int = Field(default=8090, alias="SIMULATOR_PORT")
 
+    # Alert admins when a Bamboo account's balance falls below this (in that account's currency).
+    vendor_low_balance: Decimal = Field(default=Decimal("1000"), ge=0, alias="VENDOR_LOW_BALANCE")
+    # Nudge agents and sub-agents that have not ordered for this many days.
+    reengage_after_days: int = Field(default=14, ge=1, alias="REENGAGE_AFTER_DAYS")
+
     # Set by the validator: True when no Bamboo credentials were given.
     uses_simulator: bool = Field(default=False, exclude=True)
 

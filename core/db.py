@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "core.catalog.models",
     "core.pricing.models",
     "core.orders.models",
+    "core.notifications.models",
 ]
 
 

@@ -272,6 +272,8 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
     total = sum(s.amount for s in splits)
     if h.captured_at is not None:
         raise HoldAlreadySettled("this hold was already captured", hold_id=hold_id)
+    if h.remaining == 0:
+        raise HoldAlreadySettled("this hold was already released in full", hold_id=hold_id)
     if total > h.remaining:
         raise InvalidAmount("cannot capture more than is held", hold_id=hold_id, remaining=h.remaining)
     legs = [Leg(h.hold_account_id, s.account_id, s.amount, s.kind) for s in splits]

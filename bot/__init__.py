@@ -1,0 +1,1 @@
+"""The Telegram bot (aiogram 3): routers, keyboards, middlewares, locales — thin over core/."""

@@ -1,0 +1,125 @@
+"""`steller order …` and `steller worker`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import click
+
+from cli.runtime import CLI_ACTOR, echo_json, parse_decimal, run_with_db, setup_logging
+from core.config import get_settings
+
+
+@click.group()
+def order() -> None:
+    """Orders: create one for a party, look at it, list them."""
+
+
+@order.command("create")
+@click.option("--party", "party_id", type=int, required=True)
+@click.option("--product", "product_id", type=int, required=True)
+@click.option("--face-value", required=True, help="Face value in the card's currency, e.g. 10 or 25.50.")
+@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--reference", default=None, help="Your idempotency key (default: a new one).")
+def order_create(party_id: int, product_id: int, face_value: str, quantity: int, reference: str | None) -> None:
+    """Create an order, hold the money and queue it for the worker; prints the order id."""
+    import redis.asyncio  # noqa: F401 - arq needs it; fail early with a clear import error
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from core.db import atomic
+    from core.orders import service as orders
+    from jobs.enqueue import enqueue_place
+
+    face = parse_decimal(face_value)
+
+    async def go() -> str:
+        async with atomic():
+            created = await orders.create_order(party_id=party_id, product_id=product_id, face_value=face,
+                                                quantity=quantity, actor=CLI_ACTOR, reference=reference)
+        # After commit: a job for an order that never committed would be worse than a late one
+        # (and the reconciler picks up an order whose job was never enqueued).
+        redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
+        try:
+            await enqueue_place(redis, created.order.id)
+        finally:
+            await redis.aclose()
+        return str(created.order.id)
+
+    click.echo(run_with_db(go))
+
+
+def _order_dict(o, cards) -> dict:
+    from core.money import from_minor
+
+    return {
+        "id": str(o.id), "party_id": o.party_id, "reference": o.reference, "status": o.status.value,
+        "product_id": o.product_id, "face_value": format(Decimal(o.face_value).normalize(), "f"),
+        "card_currency": o.card_currency, "quantity": o.quantity,
+        "unit_price": str(from_minor(o.unit_price, o.currency)), "total": str(from_minor(o.total, o.currency)),
+        "currency": o.currency, "cards_delivered": o.cards_delivered, "attempts": o.attempts,
+        "created_at": o.created_at.isoformat(), "completed_at": o.completed_at.isoformat() if o.completed_at else None,
+        "failure": None if o.failure_code is None else {"code": o.failure_code, "message": o.failure_message},
+        "split": {k: str(from_minor(o.quote[k] * (o.cards_delivered or 0), o.currency))
+                  for k in ("vendor_unit_cost", "commission_unit", "platform_unit")},
+        "cards": [{"code": c.masked_code, "serial": c.serial_number,
+                   "expires_at": c.expires_at.isoformat() if c.expires_at else None} for c in cards],
+    }
+
+
+@order.command("show")
+@click.argument("order_id")
+@click.option("--json", "as_json", is_flag=True)
+def order_show(order_id: str, as_json: bool) -> None:
+    """Status, amounts and masked codes of one order."""
+    from core.orders import service as orders
+
+    async def go():
+        o = await orders.get_order(order_id=order_id)
+        return _order_dict(o, await orders.masked_cards(order=o))
+
+    data = run_with_db(go)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"order {data['id']}  {data['status']}")
+    click.echo(f"  party {data['party_id']}  product {data['product_id']}  {data['quantity']} × "
+               f"{data['face_value']} {data['card_currency']}  reference {data['reference']}")
+    click.echo(f"  unit {data['unit_price']} {data['currency']}  total {data['total']} {data['currency']}  "
+               f"cards {data['cards_delivered']}/{data['quantity']}")
+    if data["failure"]:
+        click.echo(f"  failure: {data['failure']['code']}: {data['failure']['message']}")
+    for card in data["cards"]:
+        click.echo(f"  card {card['code']}  serial {card['serial']}  expires {card['expires_at']}")
+
+
+@order.command("list")
+@click.option("--party", "party_id", type=int, default=None)
+@click.option("--status", type=click.Choice(["pending", "placing", "processing", "completed",
+                                             "partially_completed", "failed"]), default=None)
+@click.option("--limit", default=20, show_default=True)
+def order_list(party_id: int | None, status: str | None, limit: int) -> None:
+    from core.money import from_minor
+    from core.orders import service as orders
+    from core.orders.models import OrderStatus
+
+    async def go():
+        return await orders.list_orders(party_id=party_id, status=OrderStatus(status) if status else None,
+                                        limit=limit)
+
+    for o in run_with_db(go):
+        click.echo(f"{o.id}  {o.created_at:%Y-%m-%d %H:%M}  party {o.party_id:<5} {o.status.value:<20} "
+                   f"{o.quantity} × {format(Decimal(o.face_value).normalize(), 'f')} {o.card_currency}  "
+                   f"{from_minor(o.total, o.currency)} {o.currency}")
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for scripts and tests).")
+def worker(burst: bool) -> None:
+    """Run the arq worker: vendor calls, polling, notifications, periodic jobs."""
+    from arq.worker import run_worker
+
+    from jobs.worker import WorkerSettings
+
+    setup_logging()
+    run_worker(WorkerSettings, burst=burst)

@@ -1,0 +1,1 @@
+"""Notifications: partner webhooks and Telegram messages, written to an outbox and delivered by workers."""

@@ -1,0 +1,204 @@
+"""Orders: create (price, insert, hold — one transaction), guarded status changes, reads, reveals."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.audit import service as audit
+from core.catalog.offers import quote_purchase
+from core.crypto import decrypt
+from core.db import require_transaction
+from core.ledger import service as ledger
+from core.ledger.digest import fingerprint
+from core.ledger.errors import InsufficientFunds
+from core.orders.errors import (
+    InvalidOrderTransition,
+    OrderInsufficientFunds,
+    OrderNotCompleted,
+    OrderNotFound,
+    PriceChanged,
+    ReferenceConflict,
+)
+from core.orders.models import TERMINAL_STATUSES, Card, Order, OrderStatus
+from core.parties.errors import PartyInactive
+from core.parties.models import Party, PartyStatus
+
+# Which status may follow which: the only doors of the state machine.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PLACING, OrderStatus.FAILED}),
+    # Back to pending only when the vendor provably never saw the request (rate limited, no connection).
+    OrderStatus.PLACING: frozenset({OrderStatus.PROCESSING, OrderStatus.PENDING, OrderStatus.FAILED,
+                                    OrderStatus.COMPLETED, OrderStatus.PARTIALLY_COMPLETED}),
+    OrderStatus.PROCESSING: frozenset({OrderStatus.COMPLETED, OrderStatus.PARTIALLY_COMPLETED, OrderStatus.FAILED}),
+    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.PARTIALLY_COMPLETED: frozenset(),
+    OrderStatus.FAILED: frozenset(),
+}
+
+
+def check_transition(current: OrderStatus, to: OrderStatus) -> None:
+    if to not in TRANSITIONS[current]:
+        raise InvalidOrderTransition(f"an order cannot go from {current} to {to}")
+
+
+@dataclass(frozen=True)
+class CreatedOrder:
+    order: Order
+    created: bool  # False: the reference was seen before and this is the earlier order
+
+
+def _request_fingerprint(product_id: int, face: Decimal, quantity: int) -> str:
+    return fingerprint("order", product_id, format(Decimal(face).normalize(), "f"), quantity)
+
+
+async def create_order(
+    *, party_id: int, product_id: int, face_value: Decimal, quantity: int, actor: str,
+    reference: str | None = None, member_id: int | None = None, expected_total: int | None = None,
+    chat_id: int | None = None, livemode: bool = True,
+) -> CreatedOrder:
+    """Validate, price, insert and hold the money in the caller's transaction.
+
+    The caller commits, then enqueues `place_order:<id>`. A repeated reference returns the first
+    order (also when duplicates race); the same reference for another purchase is a conflict.
+    """
+    require_transaction()
+    request_fp = _request_fingerprint(product_id, face_value, quantity)
+    if reference is not None:
+        existing = await Order.get_or_none(party_id=party_id, reference=reference)
+        if existing is not None:
+            return _replay(existing, request_fp)
+    party = await Party.get_or_none(id=party_id)
+    if party is None or party.status != PartyStatus.ACTIVE:
+        raise PartyInactive("this account cannot order right now", party_id=party_id)
+    quote = await quote_purchase(party=party, product_id=product_id, face=Decimal(face_value), quantity=quantity)
+    if expected_total is not None and expected_total < quote.total:
+        raise PriceChanged("the price changed since you saw it", total=quote.total)
+    order_id = uuid.uuid4()
+    try:
+        # A savepoint: a concurrent duplicate waits on the unique index, then lands here.
+        async with in_transaction("default"):
+            order = await Order.create(
+                id=order_id, party_id=party_id, member_id=member_id, actor=actor, product_id=product_id,
+                face_value=Decimal(face_value), card_currency=quote.card_currency, quantity=quantity,
+                currency=quote.currency, unit_price=quote.unit_price, total=quote.total, quote=quote.to_dict(),
+                reference=reference or order_id.hex, request_fingerprint=request_fp,
+                vendor_request_id=uuid.uuid4(), chat_id=chat_id, livemode=livemode,
+            )
+    except IntegrityError:
+        existing = await Order.get(party_id=party_id, reference=reference)
+        return _replay(existing, request_fp)
+    try:
+        hold = await ledger.hold(party_id=party_id, amount=quote.total, reference=f"order:{order.id}",
+                                 actor=actor, idempotency_key=f"order:{order.id}")
+    except InsufficientFunds as exc:
+        raise OrderInsufficientFunds("not enough money in the wallet for this order", **exc.details) from exc
+    order.hold_id = hold.id
+    await order.save(update_fields=["hold_id"])
+    await audit.record(actor=actor, action="order.create", object_type="order", object_id=order.id,
+                       after={"party_id": party_id, "product_id": product_id, "face_value": str(face_value),
+                              "quantity": quantity, "total": quote.total, "reference": order.reference})
+    return CreatedOrder(order=order, created=True)
+
+
+def _replay(existing: Order, request_fp: str) -> CreatedOrder:
+    if existing.request_fingerprint != request_fp:
+        raise ReferenceConflict("this reference was already used for a different order",
+                                order_id=str(existing.id))
+    return CreatedOrder(order=existing, created=False)
+
+
+async def move(order: Order, to: OrderStatus, **changes) -> Order:
+    """Guarded status change on a row the caller has locked (SELECT … FOR UPDATE)."""
+    require_transaction()
+    check_transition(order.status, to)
+    order.status = to
+    for key, value in changes.items():
+        setattr(order, key, value)
+    await order.save(update_fields=["status", "updated_at", *changes.keys()])
+    return order
+
+
+async def lock_order(order_id) -> Order:
+    require_transaction()
+    order = await Order.filter(id=order_id).select_for_update().first()
+    if order is None:
+        raise OrderNotFound(f"no order {order_id}")
+    return order
+
+
+async def get_order(*, order_id, party_id: int | None = None) -> Order:
+    """`party_id` None = an admin or operator; else only the buyer party sees its order."""
+    try:
+        order = await Order.get_or_none(id=order_id)
+    except (ValueError, TypeError):
+        order = None
+    if order is None or (party_id is not None and order.party_id != party_id):
+        raise OrderNotFound(f"no order {order_id}")
+    return order
+
+
+async def list_orders(*, party_id: int | None = None, status: OrderStatus | None = None,
+                      reference: str | None = None, created_after: datetime | None = None,
+                      created_before: datetime | None = None, limit: int = 20,
+                      before: datetime | None = None) -> list[Order]:
+    query = Order.all()
+    if party_id is not None:
+        query = query.filter(party_id=party_id)
+    if status is not None:
+        query = query.filter(status=status)
+    if reference is not None:
+        query = query.filter(reference=reference)
+    if created_after is not None:
+        query = query.filter(created_at__gte=created_after)
+    if created_before is not None:
+        query = query.filter(created_at__lt=created_before)
+    if before is not None:
+        query = query.filter(created_at__lt=before)
+    return await query.order_by("-created_at", "-id").limit(max(1, min(limit, 100)))
+
+
+@dataclass(frozen=True)
+class MaskedCard:
+    id: int
+    masked_code: str
+    serial_number: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RevealedCard:
+    id: int
+    code: str
+    pin: str | None
+    serial_number: str | None
+    expires_at: datetime | None
+
+    def __repr__(self) -> str:  # a stray log of this object must not print the code
+        return f"RevealedCard(id={self.id}, code=****{self.code[-4:]})"
+
+
+async def masked_cards(*, order: Order) -> list[MaskedCard]:
+    cards = await Card.filter(order_id=order.id).order_by("id")
+    return [MaskedCard(c.id, f"****{c.code_last4}", c.serial_number, c.expires_at) for c in cards]
+
+
+async def reveal_cards(*, order_id, actor: str, party_id: int | None, card_id: int | None = None) -> list[RevealedCard]:
+    """Decrypt the codes for the buyer (party_id) or an admin (None). Every reveal is audited."""
+    require_transaction()
+    order = await get_order(order_id=order_id, party_id=party_id)
+    if order.status not in TERMINAL_STATUSES or order.cards_delivered == 0:
+        raise OrderNotCompleted("the cards are not delivered yet", status=order.status)
+    query = Card.filter(order_id=order.id)
+    if card_id is not None:
+        query = query.filter(id=card_id)
+    cards = await query.order_by("id")
+    await audit.record(actor=actor, action="card.reveal", object_type="order", object_id=order.id,
+                       after={"cards": [c.id for c in cards], "at": datetime.now(UTC)})
+    return [RevealedCard(c.id, decrypt(c.code_encrypted), decrypt(c.pin_encrypted) if c.pin_encrypted else None,
+                         c.serial_number, c.expires_at) for c in cards]

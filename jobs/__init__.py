@@ -1,0 +1,1 @@
+"""arq workers: task wrappers and cron schedules around core services (thin)."""

@@ -1,0 +1,54 @@
+"""arq tasks for the order pipeline: run one core step, then schedule the next one."""
+
+from __future__ import annotations
+
+import time
+
+from core.orders import pipeline
+from core.orders.models import Order
+from jobs.enqueue import enqueue_place, enqueue_poll
+
+
+async def _follow(ctx, order_id: str, step: pipeline.Step) -> None:
+    redis = ctx["redis"]
+    if step.notifications:
+        from jobs.notifications import enqueue_deliveries
+
+        await enqueue_deliveries(redis, step.notifications)
+    if step.action == "done":
+        return
+    order = await Order.get(id=order_id)
+    if step.action == "place":
+        await enqueue_place(redis, order_id, attempt=f"{order.attempts}.{order.deferrals}", delay=step.delay)
+    else:
+        await enqueue_poll(redis, order_id, sequence=f"{order.attempts}.{order.polls}", delay=step.delay)
+
+
+async def place_order(ctx, order_id: str) -> str:
+    step = await pipeline.place(order_id=order_id, vendor=ctx["vendor"])
+    await _follow(ctx, order_id, step)
+    return step.action
+
+
+async def poll_order(ctx, order_id: str) -> str:
+    step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"])
+    await _follow(ctx, order_id, step)
+    return step.action
+
+
+async def reconcile_orders(ctx) -> int:
+    """Re-enqueue orders stuck in pending/placing/processing: a lost job never strands an order."""
+    from core.orders.reconcile import stuck_orders
+    from core.orders.models import OrderStatus
+
+    bucket = int(time.time() // 60)
+    count = 0
+    for order_id, status in await stuck_orders(older_than_seconds=ctx.get("stuck_after", 60)):
+        if status == OrderStatus.PENDING:
+            count += await enqueue_place(ctx["redis"], order_id, attempt=f"r{bucket}")
+        else:
+            count += await enqueue_poll(ctx["redis"], order_id, sequence=f"r{bucket}")
+    return count
+
+
+FUNCTIONS = [place_order, poll_order, reconcile_orders]
