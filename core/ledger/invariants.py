@@ -91,10 +91,13 @@ HAVING a.balance <> COALESCE(SUM(h.amount - h.captured - h.released), 0)
 # Every capture/release operation of a hold moved exactly what the hold row says, at most once.
 _HOLD_SETTLEMENTS = """
 WITH settle AS (
-  SELECT CAST(substr(o.reference, 6) AS bigint) AS hold_id, o.kind, COUNT(DISTINCT o.id) AS ops,
-         COALESCE(SUM(t.amount), 0) AS moved
-    FROM ledger_operation o LEFT JOIN ledger_transfer t ON t.operation_id = o.id
-   WHERE o.kind IN ('order_capture', 'order_release') AND o.reference LIKE 'hold:%'
+  SELECT h.id AS hold_id, o.kind, COUNT(DISTINCT o.id) AS ops,
+         -- Only what left the holds account counts: a capture may carry extra legs (revenue → vendor).
+         COALESCE(SUM(t.amount) FILTER (WHERE t.debit_account_id = h.hold_account_id), 0) AS moved
+    FROM ledger_operation o
+    JOIN ledger_hold h ON o.reference = 'hold:' || h.id::text
+    LEFT JOIN ledger_transfer t ON t.operation_id = o.id
+   WHERE o.kind IN ('order_capture', 'order_release')
    GROUP BY 1, 2
 )
 SELECT h.id, h.captured, h.released,

@@ -206,7 +206,8 @@ async def set_credit_limit(*, party_id: int, limit: int, actor: str) -> Account:
 # --- Holds for orders ------------------------------------------------------------------------
 
 
-async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempotency_key: str) -> Hold:
+async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempotency_key: str,
+               memo: str | None = None) -> Hold:
     """Reserve an order's total: wallet → the party's holds account (credit may be used)."""
     require_transaction()
     _positive(amount)
@@ -214,6 +215,7 @@ async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempo
     posted = await claim_operation(
         kind=TransferKind.ORDER_HOLD, idempotency_key=f"hold:{idempotency_key}",
         fingerprint=fingerprint("hold", party_id, amount, reference), actor=actor, reference=reference,
+        memo=memo,
     )
     if posted.replayed:
         return await Hold.get(operation_id=posted.operation.id)
@@ -249,7 +251,7 @@ def _settle_status(h: Hold) -> HoldStatus:
 
 
 async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_key: str,
-                  extra_legs: list[Leg] | None = None) -> Posted:
+                  extra_legs: list[Leg] | None = None, memo: str | None = None) -> Posted:
     """Move held money to where it belongs (vendor, revenue, the parent's commission). Once.
 
     `extra_legs` are moved in the same operation, e.g. revenue → vendor when an admin allowed a
@@ -264,7 +266,7 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
         kind=TransferKind.ORDER_CAPTURE, idempotency_key=f"capture:{idempotency_key}",
         fingerprint=fingerprint("capture", hold_id, *[(s.account_id, s.amount, s.kind) for s in splits],
                                 *[(leg.debit_account_id, leg.credit_account_id, leg.amount) for leg in extra_legs or []]),
-        actor=actor, reference=f"hold:{hold_id}",
+        actor=actor, reference=f"hold:{hold_id}", memo=memo,
     )
     if posted.replayed:
         return posted
@@ -288,12 +290,14 @@ async def capture(*, hold_id: int, splits: list[Split], actor: str, idempotency_
     return posted
 
 
-async def release(*, hold_id: int, actor: str, idempotency_key: str, amount: int | None = None) -> Posted:
+async def release(*, hold_id: int, actor: str, idempotency_key: str, amount: int | None = None,
+                  memo: str | None = None) -> Posted:
     """Give held money back to the buyer's wallet (all that remains by default). Once."""
     require_transaction()
     posted = await claim_operation(
         kind=TransferKind.ORDER_RELEASE, idempotency_key=f"release:{idempotency_key}",
         fingerprint=fingerprint("release", hold_id, amount), actor=actor, reference=f"hold:{hold_id}",
+        memo=memo,
     )
     if posted.replayed:
         return posted

@@ -254,9 +254,13 @@ async def _settle_money(order: Order, delivered: int) -> None:
             splits.append(Split(vendor.id, vendor_total + platform_total))
             extra.append(Leg(revenue.id, vendor.id, -platform_total, TransferKind.ORDER_CAPTURE))
         await ledger.capture(hold_id=order.hold_id, splits=[s for s in splits if s.amount > 0], actor="worker",
-                             idempotency_key=key, extra_legs=extra)
+                             idempotency_key=key, extra_legs=extra,
+                             memo=await orders.order_memo(order, f"{delivered} of {order.quantity} delivered"))
     if delivered < order.quantity:
-        await ledger.release(hold_id=order.hold_id, actor="worker", idempotency_key=key)
+        missing = order.quantity - delivered
+        text = "not delivered, refunded" if delivered == 0 else f"{missing} of {order.quantity} not delivered, refunded"
+        await ledger.release(hold_id=order.hold_id, actor="worker", idempotency_key=key,
+                             memo=await orders.order_memo(order, text))
 
 
 async def _notify_settled(order: Order) -> list:

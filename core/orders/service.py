@@ -95,7 +95,8 @@ async def create_order(
         return _replay(existing, request_fp)
     try:
         hold = await ledger.hold(party_id=party_id, amount=quote.total, reference=f"order:{order.id}",
-                                 actor=actor, idempotency_key=f"order:{order.id}")
+                                 actor=actor, idempotency_key=f"order:{order.id}",
+                                 memo=await order_memo(order, f"{quantity} × {{product}} {_face(order)}"))
     except InsufficientFunds as exc:
         raise OrderInsufficientFunds("not enough money in the wallet for this order", **exc.details) from exc
     order.hold_id = hold.id
@@ -104,6 +105,18 @@ async def create_order(
                        after={"party_id": party_id, "product_id": product_id, "face_value": str(face_value),
                               "quantity": quantity, "total": quote.total, "reference": order.reference})
     return CreatedOrder(order=order, created=True)
+
+
+def _face(order: Order) -> str:
+    return f"{format(Decimal(order.face_value).normalize(), 'f')} {order.card_currency}"
+
+
+async def order_memo(order: Order, text: str) -> str:
+    """The words a statement line shows for an order's money: "order 1a2b3c4d: 3 × Amazon US 20 USD"."""
+    from core.catalog.models import Product
+
+    name = await Product.filter(id=order.product_id).first().values_list("name", flat=True)
+    return f"order {str(order.id)[:8]}: " + text.replace("{product}", name or f"product {order.product_id}")
 
 
 def _replay(existing: Order, request_fp: str) -> CreatedOrder:
