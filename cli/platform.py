@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.serving import Service, asgi_service, serve_all
+from cli.serving import Service, asgi_service, serve_all, worker_service
 from core.config import get_settings
-from core.db import apply_migrations
+from core.db import apply_migrations, close_db, init_db
 from core.logging import get_logger
 
 log = get_logger("steller.up")
@@ -16,7 +16,9 @@ def platform_services() -> list[Service]:
     from api.app import create_app
 
     settings = get_settings()
-    services = [asgi_service("api", create_app(), host=settings.api_host, port=settings.api_port)]
+    # One process, one database pool: the caller opens it; the API and worker only use it.
+    services = [asgi_service("api", create_app(manage_db=False), host=settings.api_host, port=settings.api_port),
+                worker_service(manage_db=False)]
     if settings.uses_simulator:
         from simulator.app import SimulatorConfig, create_app as create_simulator
 
@@ -35,7 +37,12 @@ async def run_platform(*, migrate: bool = True) -> None:
         await apply_migrations()
         click.echo("database is up to date")
     services = platform_services()
+    click.echo("worker running (orders, notifications, periodic jobs)")
     click.echo(f"API on http://{settings.api_host}:{settings.api_port} (health: /health/ready)")
     if settings.uses_simulator:
         click.echo(f"Bamboo simulator on http://{settings.simulator_host}:{settings.simulator_port}")
-    await serve_all(services)
+    await init_db()
+    try:
+        await serve_all(services)
+    finally:
+        await close_db()

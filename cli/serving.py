@@ -36,6 +36,28 @@ def asgi_service(name: str, app, *, host: str, port: int) -> Service:
     return Service(name, run, stop)
 
 
+def worker_service(*, manage_db: bool) -> Service:
+    """The arq worker as one part of `steller up`; stopping it cancels what runs (jobs are idempotent)."""
+    from arq.worker import create_worker
+
+    from jobs.worker import WorkerSettings
+
+    worker = create_worker(WorkerSettings, handle_signals=False, ctx={"manage_db": manage_db})
+
+    async def run() -> None:
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await worker.close()
+
+    def stop() -> None:
+        worker.handle_sig(signal.SIGTERM)
+
+    return Service("worker", run, stop)
+
+
 async def serve_all(services: list[Service]) -> None:
     loop = asyncio.get_running_loop()
 

@@ -20,7 +20,8 @@ log = get_logger("jobs.worker")
 async def startup(ctx) -> None:
     settings = get_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    await init_db()
+    if ctx.get("manage_db", True):  # `steller up` shares one connection pool with the API
+        await init_db()
     ctx["vendor"] = BambooClient.from_settings(settings, redis=ctx["redis"])
     ctx["http"] = httpx.AsyncClient(timeout=10.0)
     ctx["telegram"] = None
@@ -36,7 +37,8 @@ async def shutdown(ctx) -> None:
     await ctx["http"].aclose()
     if ctx.get("telegram") is not None and hasattr(ctx["telegram"], "aclose"):
         await ctx["telegram"].aclose()
-    await close_db()
+    if ctx.get("manage_db", True):
+        await close_db()
     log.info("worker_stopped")
 
 
