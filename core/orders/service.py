@@ -160,19 +160,10 @@ async def list_orders(*, party_id: int | None = None, status: OrderStatus | None
                       reference: str | None = None, created_after: datetime | None = None,
                       created_before: datetime | None = None, limit: int = 20,
                       before: datetime | None = None) -> list[Order]:
-    query = Order.all()
-    if party_id is not None:
-        query = query.filter(party_id=party_id)
-    if status is not None:
-        query = query.filter(status=status)
-    if reference is not None:
-        query = query.filter(reference=reference)
-    if created_after is not None:
-        query = query.filter(created_at__gte=created_after)
-    if created_before is not None:
-        query = query.filter(created_at__lt=created_before)
-    if before is not None:
-        query = query.filter(created_at__lt=before)
+    upper = min((b for b in (created_before, before) if b is not None), default=None)
+    filters = {"party_id": party_id, "status": status, "reference": reference,
+               "created_at__gte": created_after, "created_at__lt": upper}
+    query = Order.filter(**{k: v for k, v in filters.items() if v is not None})
     return await query.order_by("-created_at", "-id").limit(max(1, min(limit, 100)))
 
 

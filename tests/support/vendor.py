@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -40,6 +43,37 @@ async def running_simulator(**overrides):
     finally:
         server.should_exit = True
         await task
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def simulator_process(*args: str, env: dict[str, str] | None = None):
+    """`steller simulator` as its own process on a free loopback port; yields (base_url, process)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.simulator_cmd", "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", *args, cwd=ROOT, env=env or dict(os.environ),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            for _ in range(150):
+                try:
+                    if (await http.get("/_sim/stats")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the simulator did not start")
+        yield base_url, proc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
 
 
 def vendor_client(base_url: str, *, timeout: float = 1.5, limiter: SharedRateLimiter | None = None) -> BambooClient:

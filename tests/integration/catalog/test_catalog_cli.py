@@ -5,23 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from core.catalog.models import CatalogSyncRun, ExchangeRate, Product, SyncStatus
 from tests.integration.catalog.catalog_sim import PRODUCTS
+from tests.support.vendor import simulator_process as running_simulator_process
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli_env(base_url: str) -> dict[str, str]:
@@ -42,30 +35,9 @@ async def steller(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 async def simulator_process(db):
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.simulator_cmd", "--host", "127.0.0.1", "--port", str(port),
-        "--products", str(PRODUCTS), "--no-rate-limits", "--log-level", "warning",
-        cwd=ROOT, env=cli_env(base_url),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=base_url) as http:
-            for _ in range(150):
-                try:
-                    if (await http.get("/_sim/stats")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("simulator did not start")
-        yield base_url, proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+    async with running_simulator_process("--products", str(PRODUCTS), "--no-rate-limits",
+                                         env=cli_env("")) as running:
+        yield running
 
 
 async def test_cli_catalog_sync_rates_and_errors(simulator_process):

@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
@@ -17,7 +16,7 @@ from arq.connections import RedisSettings
 from core.config import get_settings
 from core.ledger.invariants import check_ledger
 from core.orders.models import Order, OrderStatus
-from tests.support.vendor import MAGIC_RANGE_PRODUCT, free_port
+from tests.support.vendor import MAGIC_RANGE_PRODUCT, simulator_process
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,28 +42,9 @@ async def simulator_url(network):
     pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
     await pool.flushdb()
     await pool.aclose()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.simulator_cmd", "--host", "127.0.0.1", "--port", str(port), "--products", "40",
-        "--no-rate-limits", "--order-delay", "0.2", "--log-level", "warning", cwd=ROOT, env=cli_env(base_url),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=base_url) as http:
-            for _ in range(150):
-                try:
-                    if (await http.get("/_sim/stats")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("simulator did not start")
+    async with simulator_process("--products", "40", "--no-rate-limits", "--order-delay", "0.2",
+                                 env=cli_env("")) as (base_url, _):
         yield base_url
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def test_operator_orders_a_card_and_the_worker_delivers_it(network, simulator_url):
