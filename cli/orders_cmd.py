@@ -30,6 +30,7 @@ def order_create(party_id: int, product_id: int, face_value: str, quantity: int,
     from core.db import atomic
     from core.orders import service as orders
     from jobs.enqueue import enqueue_place
+    from jobs.notifications import enqueue_deliveries
 
     face = parse_decimal(face_value)
 
@@ -42,6 +43,7 @@ def order_create(party_id: int, product_id: int, face_value: str, quantity: int,
         redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
         try:
             await enqueue_place(redis, created.order.id)
+            await enqueue_deliveries(redis, created.notifications)
         finally:
             await redis.aclose()
         return str(created.order.id)

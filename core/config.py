@@ -72,8 +72,12 @@ class Settings(BaseSettings):
 
     # Alert admins when a Bamboo account's balance falls below this (in that account's currency).
     vendor_low_balance: Decimal = Field(default=Decimal("1000"), ge=0, alias="VENDOR_LOW_BALANCE")
+    # A wallet falling below this (in its own currency) sends wallet.low_balance, once per crossing.
+    wallet_low_balance: Decimal = Field(default=Decimal("50"), ge=0, alias="WALLET_LOW_BALANCE")
     # Nudge agents and sub-agents that have not ordered for this many days.
     reengage_after_days: int = Field(default=14, ge=1, alias="REENGAGE_AFTER_DAYS")
+    # The reconciler re-enqueues orders still open and untouched for this many seconds.
+    order_stuck_after_seconds: float = Field(default=60.0, gt=0, alias="ORDER_STUCK_AFTER_SECONDS")
 
     # Set by the validator: True when no Bamboo credentials were given.
     uses_simulator: bool = Field(default=False, exclude=True)

@@ -31,6 +31,8 @@ class Posted:
     operation: Operation
     transfers: list[Transfer] = field(default_factory=list)
     replayed: bool = False
+    # Outbox rows this movement wrote (wallet events): the caller enqueues them after commit.
+    notifications: list = field(default_factory=list)
 
 
 _CLAIM_SQL = (

@@ -10,6 +10,7 @@ from tortoise.connection import get_connection
 from core.audit import service as audit
 from core.db import require_transaction
 from core.errors import ValidationFailed
+from core.ledger import events
 from core.ledger.accounts import party_account, system_account
 from core.ledger.digest import fingerprint
 from core.ledger.errors import (
@@ -88,6 +89,7 @@ async def topup(*, party_id: int, amount: int, reference: str, actor: str) -> Po
         after={"amount": amount, "currency": party.currency, "reference": reference.strip(),
                "operation_id": posted.operation.id},
     )
+    await events.wallet_credited(posted, party_id=party_id, amount=amount, kind=TransferKind.TOPUP)
     return posted
 
 
@@ -117,6 +119,8 @@ async def allocate(
         actor=actor, action="ledger.allocation", object_type="party", object_id=child_id,
         after={"from": parent_id, "to": child_id, "amount": amount, "operation_id": posted.operation.id},
     )
+    await events.wallet_credited(posted, party_id=child_id, amount=amount, kind=TransferKind.ALLOCATION)
+    await events.wallet_debited(posted, party_id=parent_id, wallet_account_id=source.id, currency=parent.currency)
     return posted
 
 
@@ -148,6 +152,8 @@ async def reclaim(*, child_id: int, amount: int, actor: str, idempotency_key: st
         actor=actor, action="ledger.reclaim", object_type="party", object_id=child_id,
         after={"from": child_id, "to": parent.id, "amount": amount, "operation_id": posted.operation.id},
     )
+    await events.wallet_credited(posted, party_id=parent.id, amount=amount, kind=TransferKind.RECLAIM)
+    await events.wallet_debited(posted, party_id=child_id, wallet_account_id=source.id, currency=child.currency)
     return posted
 
 
@@ -178,6 +184,10 @@ async def adjust(*, party_id: int, amount: int, reason: str, actor: str, idempot
         before={"balance": before}, after={"balance": before + amount, "amount": amount,
                                             "reason": reason.strip(), "operation_id": posted.operation.id},
     )
+    if amount > 0:
+        await events.wallet_credited(posted, party_id=party_id, amount=amount, kind=TransferKind.ADJUSTMENT)
+    else:
+        await events.wallet_debited(posted, party_id=party_id, wallet_account_id=wallet.id, currency=party.currency)
     return posted
 
 
@@ -229,6 +239,8 @@ async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempo
     )
     await audit.record(actor=actor, action="ledger.hold", object_type="hold", object_id=created.id,
                        after={"party_id": party_id, "amount": amount, "reference": reference})
+    await events.wallet_debited(posted, party_id=party_id, wallet_account_id=wallet.id, currency=party.currency)
+    created.notifications = posted.notifications  # not a column: handed to the caller with the hold
     return created
 
 
@@ -344,6 +356,7 @@ async def pay_commission(*, party_id: int, actor: str, period: str, amount: int 
         actor=actor, action="ledger.commission_payout", object_type="party", object_id=party_id,
         after={"amount": due, "period": period, "operation_id": posted.operation.id},
     )
+    await events.wallet_credited(posted, party_id=party_id, amount=due, kind=TransferKind.COMMISSION_PAYOUT)
     return posted
 
 

@@ -51,6 +51,8 @@ def check_transition(current: OrderStatus, to: OrderStatus) -> None:
 class CreatedOrder:
     order: Order
     created: bool  # False: the reference was seen before and this is the earlier order
+    # Outbox rows written with the order (e.g. wallet.low_balance): enqueue them after commit.
+    notifications: tuple = ()
 
 
 def _request_fingerprint(product_id: int, face: Decimal, quantity: int) -> str:
@@ -104,7 +106,7 @@ async def create_order(
     await audit.record(actor=actor, action="order.create", object_type="order", object_id=order.id,
                        after={"party_id": party_id, "product_id": product_id, "face_value": str(face_value),
                               "quantity": quantity, "total": quote.total, "reference": order.reference})
-    return CreatedOrder(order=order, created=True)
+    return CreatedOrder(order=order, created=True, notifications=tuple(getattr(hold, "notifications", ())))
 
 
 def _face(order: Order) -> str:

@@ -16,6 +16,7 @@ from core.orders.models import Order, OrderStatus
 from core.orders.service import check_transition
 from core.orders.errors import InvalidOrderTransition
 from core.parties import service as parties
+from core.parties.models import MemberRole
 from core.parties.errors import PartyInactive
 from core.pricing.errors import InvalidFaceValue, InvalidQuantity, ProductNotFound
 from tests.support.vendor import MAGIC_RANGE_PRODUCT
@@ -97,3 +98,20 @@ def test_status_machine_only_allows_its_doors():
                         (OrderStatus.PROCESSING, OrderStatus.PENDING), (OrderStatus.PENDING, OrderStatus.COMPLETED)]:
         with pytest.raises(InvalidOrderTransition):
             check_transition(current, to)
+
+
+async def test_an_order_that_takes_the_wallet_below_the_threshold_returns_the_alert(network):
+    sub = network["sub"]  # 1,000.00 in the wallet
+    async with atomic():
+        await parties.bind_member(party_id=sub.id, telegram_user_id=9200, role=MemberRole.OWNER, actor="t")
+        created = await orders.create_order(party_id=sub.id, product_id=MAGIC_RANGE_PRODUCT,
+                                            face_value=Decimal("990"), quantity=1, actor="t")
+    assert created.order.total == 960_30  # 1,000 → 39.70
+    assert [n.event_type for n in created.notifications] == ["wallet.low_balance"]
+    assert await _telegram_keys(9200) == ["wallet.low_balance"]
+
+
+async def _telegram_keys(telegram_user_id: int) -> list[str]:
+    from core.notifications.models import Notification
+
+    return [n.event_type for n in await Notification.filter(telegram_user_id=telegram_user_id).order_by("id")]

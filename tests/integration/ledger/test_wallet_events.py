@@ -1,0 +1,90 @@
+"""wallet.credited and wallet.low_balance: written with the money, once per movement or crossing."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.db import atomic
+from core.ledger import service as ledger
+from core.notifications import service as notifications
+from core.notifications.models import Notification, NotificationChannel
+from core.parties import service as parties
+from core.parties.models import MemberRole, PartyKind
+from tests.factories import make_party
+
+pytestmark = pytest.mark.usefixtures("db")
+
+# WALLET_LOW_BALANCE defaults to 50 (major units of the wallet's currency).
+
+
+async def webhooks(party_id: int, event_type: str) -> list[dict]:
+    rows = await Notification.filter(party_id=party_id, channel=NotificationChannel.WEBHOOK,
+                                      event_type=event_type).order_by("id")
+    return [r.payload for r in rows]
+
+
+async def telegram_keys(telegram_user_id: int) -> list[str]:
+    rows = await Notification.filter(telegram_user_id=telegram_user_id).order_by("id")
+    return [r.event_type for r in rows]
+
+
+async def test_a_topup_sends_wallet_credited_to_the_webhook_and_the_owner_once():
+    partner = await make_party(PartyKind.PARTNER)
+    async with atomic():
+        await notifications.set_webhook(party_id=partner.id, url="https://p.example/h", events=None, actor="t")
+        await parties.bind_member(party_id=partner.id, telegram_user_id=9001, role=MemberRole.OWNER, actor="t")
+        await parties.bind_member(party_id=partner.id, telegram_user_id=9002, role=MemberRole.VIEWER, actor="t")
+    async with atomic():
+        posted = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor="admin")
+    assert len(posted.notifications) == 2  # the webhook row and the owner's Telegram row
+
+    [event] = await webhooks(partner.id, "wallet.credited")
+    wallet = event["data"]["wallet"]
+    assert wallet["available"] == "120.00" and wallet["currency"] == "USD"
+    assert wallet["change"] == {"amount": "120.00", "kind": "topup", "operation_id": posted.operation.id}
+    assert await telegram_keys(9001) == ["wallet.credited.topup"]
+    assert await telegram_keys(9002) == []  # viewers are not told about money
+
+    async with atomic():  # the same bank transfer again: nothing moves, nothing is sent
+        again = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor="admin")
+    assert again.replayed and again.notifications == []
+    assert len(await webhooks(partner.id, "wallet.credited")) == 1
+
+
+async def test_webhook_subscriptions_are_respected():
+    partner = await make_party(PartyKind.PARTNER)
+    async with atomic():
+        await notifications.set_webhook(party_id=partner.id, url="https://p.example/h",
+                                        events=["order.completed"], actor="t")
+        await ledger.topup(party_id=partner.id, amount=10_00, reference="wire-10", actor="admin")
+    assert await webhooks(partner.id, "wallet.credited") == []
+
+
+async def test_low_balance_fires_once_per_crossing_below_the_threshold():
+    agent = await make_party(funds=100_00)
+    sub = await make_party(PartyKind.SUBAGENT, parent=agent)
+    async with atomic():
+        await notifications.set_webhook(party_id=agent.id, url="https://a.example/h", events=None, actor="t")
+        await parties.bind_member(party_id=agent.id, telegram_user_id=9100, role=MemberRole.OWNER, actor="t")
+        await parties.bind_member(party_id=sub.id, telegram_user_id=9101, role=MemberRole.OWNER, actor="t")
+
+    async def allocate(amount: int, key: str):
+        async with atomic():
+            return await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=amount, actor="t",
+                                         idempotency_key=key)
+
+    await allocate(40_00, "a1")  # 100 → 60: still at or above 50
+    assert await webhooks(agent.id, "wallet.low_balance") == []
+    await allocate(15_00, "a2")  # 60 → 45: crossed
+    await allocate(5_00, "a3")  # 45 → 40: already below, no second alert
+    [event] = await webhooks(agent.id, "wallet.low_balance")
+    assert event["data"]["wallet"]["available"] == "45.00"  # as it was at the crossing
+    assert event["data"]["wallet"]["change"]["threshold"] == "50.00"
+    assert await telegram_keys(9100) == ["wallet.low_balance"]
+    assert await telegram_keys(9101) == ["wallet.credited.allocation"] * 3  # the child hears of each
+
+    async with atomic():  # back above, then below again: a new crossing, a new alert
+        await ledger.reclaim(child_id=sub.id, amount=30_00, actor="t", idempotency_key="r1")  # 40 → 70
+    await allocate(25_00, "a4")  # 70 → 45
+    assert len(await webhooks(agent.id, "wallet.low_balance")) == 2
+    assert (await telegram_keys(9100)).count("wallet.credited.reclaim") == 1
