@@ -76,12 +76,12 @@ class Card(Model):
     id = fields.BigIntField(primary_key=True)
     order = fields.ForeignKeyField("steller.Order", related_name="cards", on_delete=fields.RESTRICT)
     vendor_card_id = fields.CharField(max_length=64)
-    serial_number = fields.CharField(max_length=200, null=True)
-    # Fernet tokens: the database never holds a code or PIN in the clear.
+    # Fernet tokens: the database never holds a code, PIN, serial or expiry in the clear.
     code_encrypted = fields.TextField()
     pin_encrypted = fields.TextField(null=True)
+    serial_encrypted = fields.TextField(null=True)
+    expires_encrypted = fields.TextField(null=True)  # ISO 8601
     code_last4 = fields.CharField(max_length=4)
-    expires_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

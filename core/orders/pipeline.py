@@ -188,13 +188,17 @@ async def settle(*, order_id, vendor_order: VendorOrder) -> Step:
         delivered = _delivered_cards(vendor_order)[: order.quantity]
         if vendor_order.status == VendorStatus.FAILED:
             delivered = []
-        for card in delivered:
+        for position, card in enumerate(delivered):
             code = card.card_code.get_secret_value()
+            expires = card.expiration_date.isoformat() if card.expiration_date else None
             await Card.create(
-                order_id=order.id, vendor_card_id=str(card.id if card.id is not None else card.serial_number),
-                serial_number=card.serial_number, code_encrypted=encrypt(code),
+                # Bamboo's card id; its position in the order when Bamboo gives none (never the serial).
+                order_id=order.id, vendor_card_id=str(card.id) if card.id is not None else f"#{position}",
+                code_encrypted=encrypt(code),
                 pin_encrypted=encrypt(card.pin.get_secret_value()) if card.pin else None,
-                code_last4=code[-4:], expires_at=card.expiration_date,
+                serial_encrypted=encrypt(card.serial_number) if card.serial_number else None,
+                expires_encrypted=encrypt(expires) if expires else None,
+                code_last4=code[-4:],
             )
         count = len(delivered)
         if count == 0:

@@ -191,7 +191,13 @@ class RevealedCard:
 
 async def masked_cards(*, order: Order) -> list[MaskedCard]:
     cards = await Card.filter(order_id=order.id).order_by("id")
-    return [MaskedCard(c.id, f"****{c.code_last4}", c.serial_number, c.expires_at) for c in cards]
+    return [MaskedCard(c.id, f"****{c.code_last4}", *_serial_and_expiry(c)) for c in cards]
+
+
+def _serial_and_expiry(card: Card) -> tuple[str | None, datetime | None]:
+    serial = decrypt(card.serial_encrypted) if card.serial_encrypted else None
+    expires = datetime.fromisoformat(decrypt(card.expires_encrypted)) if card.expires_encrypted else None
+    return serial, expires
 
 
 async def reveal_cards(*, order_id, actor: str, party_id: int | None, card_id: int | None = None) -> list[RevealedCard]:
@@ -207,4 +213,4 @@ async def reveal_cards(*, order_id, actor: str, party_id: int | None, card_id: i
     await audit.record(actor=actor, action="card.reveal", object_type="order", object_id=order.id,
                        after={"cards": [c.id for c in cards], "at": datetime.now(UTC)})
     return [RevealedCard(c.id, decrypt(c.code_encrypted), decrypt(c.pin_encrypted) if c.pin_encrypted else None,
-                         c.serial_number, c.expires_at) for c in cards]
+                         *_serial_and_expiry(c)) for c in cards]
