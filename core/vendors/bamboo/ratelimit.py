@@ -7,6 +7,13 @@ slot. It guarantees at most `count` grants in ANY window of `period_seconds` (no
 vendor-imposed wait (after a 429) is a per-endpoint "blocked until" key that the same script
 honours. Grant times come back on Redis's clock (or time.monotonic in memory-only mode).
 
+Bamboo counts requests when they ARRIVE, we count them when we SEND: two requests granted exactly
+one period apart can arrive less than a period apart (the first one paid for a new connection, or
+was delayed by a busy event loop or network), and the second gets a 429. So every period of up
+to a minute, and every minimum gap, is paced `safety_margin_seconds` longer than Bamboo's figure
+(hourly budgets are left exact: there the margin is noise, and a refusal's wait stays Bamboo's).
+The limits themselves, as shown in `state()`, stay Bamboo's.
+
 Within a process, an aiolimiter per endpoint smooths bursts of coroutines before they reach Redis;
 the Redis budget decides. If Redis is unreachable the limiter falls back to the same algorithm in
 process memory (logged), so a Redis outage slows nothing down but may cost a 429.
@@ -92,6 +99,11 @@ DEFAULT_LIMITS: dict[str, RateLimit] = {
 _SMOOTHING_MAX_PERIOD = 60.0
 # Spread the retries of processes woken by the same answer.
 _RETRY_JITTER_SECONDS = 0.01
+# Headroom added to every period and minimum gap for grant-to-arrival latency jitter (see above).
+# 25 ms covers a new connection's head start on loopback (23 ms measured) while placing still
+# sustains 1/0.525 s = 95 % of Bamboo's 2 orders/s (TARGETS.md S4); a rarer 429 is handled anyway.
+DEFAULT_SAFETY_MARGIN_SECONDS = 0.025
+_MARGIN_MAX_PERIOD = 60.0
 # Redis being unreachable falls back to the in-process budget; any other Redis error is a bug.
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -192,7 +204,10 @@ class SharedRateLimiter:
         max_wait_seconds: float | None = 120.0,
         enabled: bool = True,
         smoothing: bool = True,
+        safety_margin_seconds: float = DEFAULT_SAFETY_MARGIN_SECONDS,
     ) -> None:
+        if safety_margin_seconds < 0:
+            raise ValueError("safety_margin_seconds must be >= 0")
         self._redis = redis
         self.key_prefix = key_prefix
         self.limits: dict[str, RateLimit] = dict(DEFAULT_LIMITS)
@@ -201,6 +216,7 @@ class SharedRateLimiter:
         self.default_limit = default_limit
         self.max_wait_seconds = max_wait_seconds
         self.enabled = enabled
+        self.safety_margin_seconds = float(safety_margin_seconds)
         self._smoothing = smoothing
         self._fronts: dict[str, AsyncLimiter] = {}
         self._local: dict[str, _LocalLog] = {}
@@ -228,6 +244,17 @@ class SharedRateLimiter:
         if endpoint in self.limits:
             return self.limits[endpoint]
         return self.limits.get(endpoint.split(":", 1)[0], self.default_limit)
+
+    def _paced(self, limit: RateLimit) -> RateLimit:
+        """The limit as we pace it: Bamboo's period (up to a minute) and gap plus the margin."""
+        margin = self.safety_margin_seconds
+        if margin <= 0:
+            return limit
+        return RateLimit(
+            limit.count,
+            limit.period_seconds + (margin if limit.period_seconds <= _MARGIN_MAX_PERIOD else 0.0),
+            limit.min_interval_seconds + margin if limit.min_interval_seconds > 0 else 0.0,
+        )
 
     # ------------------------------------------------------------ acquire / block
 
@@ -260,7 +287,7 @@ class SharedRateLimiter:
                     max_wait or 0.0, endpoint=endpoint, imposed_by_vendor=False
                 ) from None
         while True:
-            granted, value = await self._try_acquire(endpoint, limit)
+            granted, value = await self._try_acquire(endpoint, self._paced(limit))
             if granted:
                 counters.granted += 1
                 return value
@@ -320,15 +347,19 @@ class SharedRateLimiter:
         states = {}
         for endpoint in endpoints:
             limit = self.limit_for(endpoint)
+            paced = self._paced(limit)
             grants, blocked_until = snapshots[endpoint]
             in_window = [g for g in grants if now - g < limit.period_seconds]
+            in_paced_window = [g for g in grants if now - g < paced.period_seconds]
             counters = self._counters.get(endpoint, _Counters())
             states[endpoint] = EndpointState(
                 endpoint=endpoint,
                 limit=limit,
                 used_in_window=len(in_window),
                 blocked_for_seconds=max(0.0, blocked_until - now),
-                next_slot_in_seconds=max(_wait_seconds(in_window, limit, now), blocked_until - now, 0.0),
+                next_slot_in_seconds=max(
+                    _wait_seconds(in_paced_window, paced, now), blocked_until - now, 0.0
+                ),
                 granted_here=counters.granted,
                 waits_here=counters.waits,
                 last_vendor_block_seconds=counters.last_vendor_block,
