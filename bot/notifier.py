@@ -6,7 +6,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -19,8 +22,17 @@ from core.config import Settings
 from core.notifications.telegram import TelegramRetryLater, TelegramUndeliverable
 from core.parties.models import Member
 
+# When Telegram is unreachable or answers 5xx: the outbox's own schedule still applies (it waits the
+# longer of this and its next retry delay).
+UNAVAILABLE_RETRY_SECONDS = 30
+# Other API errors (401 after a token change, 404 from a wrong TELEGRAM_API_URL, …) are configuration
+# problems: the message is not lost, it waits for the operator to fix them.
+MISCONFIGURED_RETRY_SECONDS = 300
+
 
 def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_bot_token is None:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(token=settings.telegram_bot_token.get_secret_value(), session=session)
 
@@ -39,16 +51,27 @@ class AiogramNotifier:
                 InlineKeyboardButton(text=t(b["text_key"], language), callback_data=b["data"]) for b in buttons
             ]])
         try:
-            await self.bot.send_message(chat_id=telegram_user_id, text=t(message_key, language, **params),
+            await self.bot.send_message(chat_id=telegram_user_id, text=t(message_key, language, **(params or {})),
                                         reply_markup=markup)
-        except TelegramRetryAfter as exc:
+        # Exception texts below carry Telegram's description or a class name only: never the request URL,
+        # which holds the bot token.
+        except TelegramRetryAfter as exc:  # flood control
             raise TelegramRetryLater(exc.retry_after) from exc
         except TelegramForbiddenError as exc:  # the user blocked the bot
-            raise TelegramUndeliverable(str(exc)) from exc
-        except TelegramBadRequest as exc:  # chat not found and the like: retrying will not help
-            raise TelegramUndeliverable(str(exc)) from exc
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            raise TelegramRetryLater(30) from exc
+            raise TelegramUndeliverable(exc.message) from exc
+        except (TelegramBadRequest, TelegramEntityTooLarge) as exc:  # chat not found and the like
+            raise TelegramUndeliverable(exc.message) from exc
+        except TelegramNetworkError as exc:
+            raise TelegramRetryLater(UNAVAILABLE_RETRY_SECONDS,
+                                     f"Telegram unreachable ({exc.message.split(':')[0]})") from exc
+        except TelegramServerError as exc:
+            raise TelegramRetryLater(UNAVAILABLE_RETRY_SECONDS, f"Telegram error: {exc.message}") from exc
+        except ClientDecodeError as exc:  # not a Bot API answer: a proxy's 502 page, a wrong URL
+            raise TelegramRetryLater(UNAVAILABLE_RETRY_SECONDS,
+                                     f"unreadable answer from Telegram ({type(exc.original).__name__})") from exc
+        except TelegramAPIError as exc:  # 401, 404, 409, …
+            raise TelegramRetryLater(MISCONFIGURED_RETRY_SECONDS,
+                                     f"Telegram refused the call: {exc.message}") from exc
 
     async def aclose(self) -> None:
         await self.bot.session.close()

@@ -22,6 +22,8 @@ SECRET_PATTERNS = [
     re.compile(r"sk_(live|test)_[A-Za-z0-9]{8,}"),
     re.compile(r"whsec_[A-Za-z0-9]{8,}"),
     re.compile(r"inv_[A-Za-z0-9_-]{12,}"),
+    # Telegram bot tokens ("123456789:AA…"), also inside Bot API URLs.
+    re.compile(r"(?<![0-9])\d{5,12}:[A-Za-z0-9_-]{30,}"),
 ]
 REDACTED = "[redacted]"
 
@@ -36,6 +38,17 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_redact_value(v) for v in value)
     return value
+
+
+class RedactingFilter(logging.Filter):
+    """The same patterns for stdlib log records (aiohttp, httpx, uvicorn, arq log through logging)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _redact_value(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +78,9 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     # Tortoise logs every connect/shutdown at INFO: noise for operators.
     logging.getLogger("tortoise").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
 
