@@ -11,7 +11,10 @@ async def enqueue_place(redis: ArqRedis, order_id, *, attempt: int | str = 0, de
     return job is not None
 
 
-async def enqueue_poll(redis: ArqRedis, order_id, *, sequence: int | str, delay: float = 0.0) -> bool:
+async def enqueue_poll(redis: ArqRedis, order_id, *, sequence: int | str, delay: float = 0.0,
+                       placement_over: int | None = None) -> bool:
+    # placement_over: the attempt whose request is known to be over (see pipeline.Step).
+    extra = {} if placement_over is None else {"placement_over": placement_over}
     job = await redis.enqueue_job("poll_order", str(order_id), _job_id=f"poll_order:{order_id}:{sequence}",
-                                  _defer_by=delay or None)
+                                  _defer_by=delay or None, **extra)
     return job is not None

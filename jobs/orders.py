@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from core.config import get_settings
 from core.orders import pipeline
 from core.orders.models import Order
 from jobs.enqueue import enqueue_place, enqueue_poll
@@ -21,7 +22,8 @@ async def _follow(ctx, order_id: str, step: pipeline.Step) -> None:
     if step.action == "place":
         await enqueue_place(redis, order_id, attempt=f"{order.attempts}.{order.deferrals}", delay=step.delay)
     else:
-        await enqueue_poll(redis, order_id, sequence=f"{order.attempts}.{order.polls}", delay=step.delay)
+        await enqueue_poll(redis, order_id, sequence=f"{order.attempts}.{order.polls}", delay=step.delay,
+                           placement_over=step.placement_over)
 
 
 async def place_order(ctx, order_id: str) -> str:
@@ -30,8 +32,8 @@ async def place_order(ctx, order_id: str) -> str:
     return step.action
 
 
-async def poll_order(ctx, order_id: str) -> str:
-    step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"])
+async def poll_order(ctx, order_id: str, placement_over: int | None = None) -> str:
+    step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"], placement_over=placement_over)
     await _follow(ctx, order_id, step)
     return step.action
 
@@ -43,7 +45,8 @@ async def reconcile_orders(ctx) -> int:
 
     bucket = int(time.time() // 60)
     count = 0
-    for order_id, status in await stuck_orders(older_than_seconds=ctx.get("stuck_after", 60)):
+    stuck_after = ctx.get("stuck_after", get_settings().order_stuck_after_seconds)
+    for order_id, status in await stuck_orders(older_than_seconds=stuck_after):
         if status == OrderStatus.PENDING:
             count += await enqueue_place(ctx["redis"], order_id, attempt=f"r{bucket}")
         else:

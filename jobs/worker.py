@@ -9,12 +9,19 @@ from arq.connections import RedisSettings
 from core.config import get_settings
 from core.db import close_db, init_db
 from core.logging import configure_logging, get_logger
-from core.vendors.bamboo import BambooClient
+from core.vendors.bamboo import BambooClient, SharedRateLimiter
+from core.vendors.bamboo.ratelimit import DEFAULT_KEY_PREFIX
 from jobs import notifications as notification_jobs
 from jobs import orders as order_jobs
 from jobs import periodic
 
 log = get_logger("jobs.worker")
+
+# A place job waits for rate-limit slots (the product's 6 a minute, then 2 a second) with its order
+# already `placing`. Waiting up to the limiter's default 120 s, arq's job timeout (120 s) could cancel
+# it mid-wait, stranding the order, and 20 such jobs fill a worker. Beyond this the job is deferred
+# instead (the order goes back to pending, the wait not counted as an attempt).
+VENDOR_MAX_WAIT_SECONDS = 20.0
 
 
 async def startup(ctx) -> None:
@@ -22,7 +29,11 @@ async def startup(ctx) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if ctx.get("manage_db", True):  # `steller up` shares one connection pool with the API
         await init_db()
-    ctx["vendor"] = BambooClient.from_settings(settings, redis=ctx["redis"])
+    # The shared Bamboo budget in Redis; a wait for a slot longer than this defers the job instead
+    # (see VENDOR_MAX_WAIT_SECONDS).
+    limiter = SharedRateLimiter(ctx["redis"], key_prefix=f"{DEFAULT_KEY_PREFIX}{settings.bamboo_client_id}:",
+                                max_wait_seconds=VENDOR_MAX_WAIT_SECONDS)
+    ctx["vendor"] = BambooClient.from_settings(settings, rate_limiter=limiter)
     ctx["http"] = httpx.AsyncClient(timeout=10.0)
     ctx["telegram"] = None
     if settings.telegram_bot_token is not None:

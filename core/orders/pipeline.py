@@ -7,15 +7,15 @@ a deterministic id. No step holds a database transaction open while it talks to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.crypto import encrypt
 from core.db import atomic
 from core.ledger import service as ledger
 from core.ledger.accounts import party_account, system_account
-from core.ledger.models import AccountKind, TransferKind
-from core.ledger.posting import Leg
+from core.ledger.models import AccountKind, Hold, TransferKind
+from core.ledger.posting import Leg, lock_accounts
 from core.ledger.service import Split
 from core.logging import get_logger
 from core.orders import service as orders
@@ -54,6 +54,9 @@ class Step:
     action: str  # "place" | "poll" | "done"
     delay: float = 0.0
     notifications: list = field(default_factory=list)  # outbox rows to deliver after commit
+    # For a poll: the attempt whose request is known to be over (answered or timed out), told by
+    # the job that sent it. Only then does "not found at Bamboo" prove it never arrived.
+    placement_over: int | None = None
 
     @staticmethod
     def done(notifications: list | None = None) -> Step:
@@ -110,10 +113,10 @@ async def place(*, order_id, vendor: BambooClient) -> Step:
         if not exc.request_sent:
             return await _back_to_pending(order_id, exc, RETRY_DELAY / 6)
         await _note_error(order_id, exc)
-        return Step("poll", OUTCOME_UNKNOWN_GRACE)
+        return Step("poll", OUTCOME_UNKNOWN_GRACE, placement_over=order.attempts)
     except VendorOutcomeUnknown as exc:
         await _note_error(order_id, exc)
-        return Step("poll", OUTCOME_UNKNOWN_GRACE)
+        return Step("poll", OUTCOME_UNKNOWN_GRACE, placement_over=order.attempts)
     async with atomic():
         order = await orders.lock_order(order_id)
         if order.status == OrderStatus.PLACING:
@@ -144,7 +147,25 @@ async def _note_error(order_id, error: Exception) -> None:
         await order.save(update_fields=["last_error", "updated_at"])
 
 
-async def poll(*, order_id, vendor: BambooClient) -> Step:
+def _placement_may_be_in_flight(order: Order, vendor: BambooClient) -> bool:
+    """Whether the request of the attempt that made this order `placing` may still reach Bamboo.
+
+    The order turns `placing` before its job waits for slots of the shared rate budget (accounts once
+    per process, the product, place-order: up to the limiter's max wait each) and sends (the accounts
+    call, the order) with the client's timeouts. Until that much time has passed, only the sending
+    job can tell its request is over (`placement_over`).
+    """
+    limiter = vendor.rate_limiter
+    if order.placed_at is None or limiter is None or not limiter.enabled:
+        return False
+    max_wait = limiter.max_wait_seconds if limiter.max_wait_seconds is not None else 120.0
+    t = vendor.timeout
+    request = sum(x or 0 for x in (t.connect, t.write, t.read, t.pool))
+    window = 3 * max_wait + 2 * request + OUTCOME_UNKNOWN_GRACE
+    return datetime.now(UTC) - order.placed_at < timedelta(seconds=window)
+
+
+async def poll(*, order_id, vendor: BambooClient, placement_over: int | None = None) -> Step:
     order = await Order.get(id=order_id)
     if order.status in TERMINAL_STATUSES:
         return Step.done()
@@ -156,15 +177,19 @@ async def poll(*, order_id, vendor: BambooClient) -> Step:
         vendor_order = await vendor.get_order(order.vendor_request_id)
     except OrderNotFound:
         if order.status == OrderStatus.PLACING:
+            if placement_over != order.attempts and _placement_may_be_in_flight(order, vendor):
+                # Its job may still be waiting for a rate-limit slot: "not found" proves nothing yet,
+                # and placing it again now would send the same requestId twice.
+                return Step("poll", poll_delay(order.polls))
             # Bamboo never recorded it: now it is known that placing again is safe.
             return await _back_to_pending(order_id, RuntimeError("not found at the vendor"), RETRY_DELAY / 6,
                                           reached_vendor=True)
         return Step("poll", poll_delay(order.polls))
     except VendorRateLimited as exc:
-        return Step("poll", max(exc.wait_seconds, poll_delay(order.polls)))
+        return Step("poll", max(exc.wait_seconds, poll_delay(order.polls)), placement_over=placement_over)
     except VendorError as exc:
         await _note_error(order_id, exc)
-        return Step("poll", poll_delay(order.polls))
+        return Step("poll", poll_delay(order.polls), placement_over=placement_over)
     if not vendor_order.is_terminal:
         if order.status == OrderStatus.PLACING:
             async with atomic():
@@ -237,6 +262,8 @@ async def _settle_money(order: Order, delivered: int) -> None:
     """Capture the delivered cards' share (vendor, parent's commission, platform), release the rest."""
     quote = order.quote
     key = f"order:{order.id}"
+    if 0 < delivered < order.quantity:
+        await _lock_settlement_accounts(order)
     if delivered:
         vendor_total = quote["vendor_unit_cost"] * delivered
         commission_total = quote["commission_unit"] * delivered
@@ -265,6 +292,23 @@ async def _settle_money(order: Order, delivered: int) -> None:
         text = "not delivered, refunded" if delivered == 0 else f"{missing} of {order.quantity} not delivered, refunded"
         await ledger.release(hold_id=order.hold_id, actor="worker", idempotency_key=key,
                              memo=await orders.order_memo(order, text))
+
+
+async def _lock_settlement_accounts(order: Order) -> None:
+    """A capture then a release in one transaction: lock every account of both first, ascending.
+
+    Locked operation by operation, the capture takes the holds account before the release takes the
+    buyer's wallet: the reverse of a new order's hold (wallet, then holds, ascending ids), so a
+    partial settlement and an order of the same party deadlock.
+    """
+    hold = await Hold.get(id=order.hold_id)
+    ids = {hold.wallet_account_id, hold.hold_account_id,
+           (await system_account(AccountKind.VENDOR, order.currency)).id,
+           (await system_account(AccountKind.REVENUE, order.currency)).id}
+    if order.quote["commission_unit"] > 0:
+        party = await Party.get(id=order.party_id)
+        ids.add((await party_account(party.parent_id, AccountKind.COMMISSION, order.currency)).id)
+    await lock_accounts(ids)
 
 
 async def _notify_settled(order: Order) -> list:
