@@ -201,6 +201,7 @@ class BambooClient:
             follow_redirects=False,
         )
         self._accounts_by_currency: dict[str, int] = {}
+        self._accounts_lock = asyncio.Lock()
         self._log = get_logger(__name__).bind(vendor="bamboo")
 
     @classmethod
@@ -319,21 +320,29 @@ class BambooClient:
         if self.account_id is not None:
             return self.account_id
         wanted = currency.upper()
-        if refresh or wanted not in self._accounts_by_currency:
-            accounts = await self.get_accounts()
-            matches = sorted(
-                (a for a in accounts if a.is_active and a.currency.upper() == wanted),
-                key=lambda a: a.id,
-            )
-            if not matches:
-                raise NoVendorAccount(f"no active Bamboo account in {wanted}")
-            if len(matches) > 1:
-                self._log.warning(
-                    "bamboo.account.ambiguous", currency=wanted, chosen=matches[0].id,
-                    candidates=[a.id for a in matches],
-                )
-            self._accounts_by_currency[wanted] = matches[0].id
+        if not refresh and wanted in self._accounts_by_currency:
+            return self._accounts_by_currency[wanted]
+        # One lookup at a time: twenty place jobs starting together make one accounts call, not twenty
+        # (the endpoint allows one a second).
+        async with self._accounts_lock:
+            if refresh or wanted not in self._accounts_by_currency:
+                await self._load_account(wanted)
         return self._accounts_by_currency[wanted]
+
+    async def _load_account(self, wanted: str) -> None:
+        accounts = await self.get_accounts()
+        matches = sorted(
+            (a for a in accounts if a.is_active and a.currency.upper() == wanted),
+            key=lambda a: a.id,
+        )
+        if not matches:
+            raise NoVendorAccount(f"no active Bamboo account in {wanted}")
+        if len(matches) > 1:
+            self._log.warning(
+                "bamboo.account.ambiguous", currency=wanted, chosen=matches[0].id,
+                candidates=[a.id for a in matches],
+            )
+        self._accounts_by_currency[wanted] = matches[0].id
 
     async def get_exchange_rates(
         self, *, base_currency: str | None = None, currency: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import base64
 import json
 import uuid
@@ -258,6 +260,19 @@ async def test_resolve_account_picks_the_active_one_in_the_currency_and_caches(m
     assert len(handler.requests) == 1
     with pytest.raises(NoVendorAccount):
         await client.resolve_account_id("AED")
+
+
+async def test_concurrent_account_lookups_make_one_accounts_call(make_client, json_response):
+    calls = []
+
+    async def slow_accounts(request):
+        calls.append(request)
+        await asyncio.sleep(0.05)  # every caller arrives while the first lookup is in flight
+        return json_response(200, {"accounts": [{"id": 9, "currency": "USD", "balance": 1, "isActive": True}]})
+
+    client = make_client(slow_accounts)
+    ids = await asyncio.gather(*(client.resolve_account_id("USD") for _ in range(20)))
+    assert ids == [9] * 20 and len(calls) == 1
 
 
 async def test_exchange_rates_with_and_without_parameters(make_client, record, json_response):
