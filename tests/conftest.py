@@ -54,3 +54,16 @@ async def db(migrated_db):
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
     yield conn
+
+
+@pytest.fixture
+async def redis():
+    """An arq pool on this run's own Redis database (TEST_REDIS_URL), empty before and after."""
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    pool = await create_pool(RedisSettings.from_dsn(TEST_REDIS_URL))
+    await pool.flushdb()
+    yield pool
+    await pool.flushdb()
+    await pool.aclose()

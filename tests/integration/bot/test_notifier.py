@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker
 from structlog.testing import capture_logs
@@ -66,13 +63,6 @@ def no_token_in_logs(api, caplog, capsys):
     assert api.token not in captured and secret not in captured
 
 
-@pytest.fixture
-async def redis():
-    pool = await create_pool(RedisSettings.from_dsn(os.environ["REDIS_URL"]))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
 
 
 async def _member(telegram_user_id: int, language: str | None) -> None:

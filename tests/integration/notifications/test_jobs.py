@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
-import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 
 from core.db import atomic
@@ -17,14 +13,6 @@ from jobs import notifications as notification_jobs
 from tests.notifications_support import WebhookReceiver, emit
 
 
-@pytest.fixture
-async def redis():
-    # conftest.py points REDIS_URL at TEST_REDIS_URL: a database of its own, safe to flush.
-    pool = await create_pool(RedisSettings.from_dsn(os.environ["REDIS_URL"]))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
 
 
 async def _queued(redis) -> dict[str, float]:

@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
 from tortoise.connection import get_connection
 
 from core.catalog.models import ExchangeRate
@@ -31,12 +29,8 @@ ADMIN = 777_001
 
 
 @pytest.fixture
-async def ctx(db):
-    pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
-    await pool.flushdb()
-    yield {"redis": pool}
-    await pool.flushdb()
-    await pool.aclose()
+async def ctx(db, redis):
+    return {"redis": redis}
 
 
 async def admin_alerts(message_key: str) -> list[Notification]:

@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from core.config import get_settings
 from core.db import atomic
 from core.ledger.invariants import check_ledger
 from core.notifications import service as notifications
@@ -24,13 +20,6 @@ from tests.notifications_support import RecordingNotifier, WebhookReceiver
 from tests.support.vendor import MAGIC_RANGE_PRODUCT, magic_face
 
 
-@pytest.fixture
-async def redis():
-    pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
 
 
 async def run_worker(redis, vendor, receiver: WebhookReceiver, **ctx) -> Worker:
