@@ -23,7 +23,6 @@ def order() -> None:
 @click.option("--reference", default=None, help="Your idempotency key (default: a new one).")
 def order_create(party_id: int, product_id: int, face_value: str, quantity: int, reference: str | None) -> None:
     """Create an order, hold the money and queue it for the worker; prints the order id."""
-    import redis.asyncio  # noqa: F401 - arq needs it; fail early with a clear import error
     from arq import create_pool
     from arq.connections import RedisSettings
 
@@ -53,6 +52,9 @@ def order_create(party_id: int, product_id: int, face_value: str, quantity: int,
 
 def _order_dict(o, cards) -> dict:
     from core.money import from_minor
+    from core.orders.service import money_split
+
+    split = money_split(o, o.cards_delivered)  # of the cards delivered so far
 
     return {
         "id": str(o.id), "party_id": o.party_id, "reference": o.reference, "status": o.status.value,
@@ -62,8 +64,7 @@ def _order_dict(o, cards) -> dict:
         "currency": o.currency, "cards_delivered": o.cards_delivered, "attempts": o.attempts,
         "created_at": o.created_at.isoformat(), "completed_at": o.completed_at.isoformat() if o.completed_at else None,
         "failure": None if o.failure_code is None else {"code": o.failure_code, "message": o.failure_message},
-        "split": {k: str(from_minor(o.quote[k] * (o.cards_delivered or 0), o.currency))
-                  for k in ("vendor_unit_cost", "commission_unit", "platform_unit")},
+        "split": {k: str(from_minor(getattr(split, k), o.currency)) for k in ("vendor", "commission", "platform")},
         "cards": [{"code": c.masked_code, "serial": c.serial_number,
                    "expires_at": c.expires_at.isoformat() if c.expires_at else None} for c in cards],
     }

@@ -260,15 +260,12 @@ async def settle_failed(*, order_id, code: str, message: str) -> Step:
 
 async def _settle_money(order: Order, delivered: int) -> None:
     """Capture the delivered cards' share (vendor, parent's commission, platform), release the rest."""
-    quote = order.quote
     key = f"order:{order.id}"
     if 0 < delivered < order.quantity:
         await _lock_settlement_accounts(order)
     if delivered:
-        vendor_total = quote["vendor_unit_cost"] * delivered
-        commission_total = quote["commission_unit"] * delivered
-        captured = quote["unit_price"] * delivered
-        platform_total = captured - vendor_total - commission_total
+        split = orders.money_split(order, delivered)
+        vendor_total, commission_total, platform_total = split.vendor, split.commission, split.platform
         vendor = await system_account(AccountKind.VENDOR, order.currency)
         revenue = await system_account(AccountKind.REVENUE, order.currency)
         splits: list[Split] = []

@@ -109,6 +109,22 @@ async def create_order(
     return CreatedOrder(order=order, created=True, notifications=tuple(getattr(hold, "notifications", ())))
 
 
+@dataclass(frozen=True)
+class MoneySplit:
+    """Where the price of `delivered` cards goes, from the order's stored quote (minor units)."""
+
+    paid: int
+    vendor: int
+    commission: int  # the parent's revenue share
+    platform: int  # negative when an admin let the card sell below cost
+
+
+def money_split(order: Order, delivered: int) -> MoneySplit:
+    quote = order.quote
+    paid, vendor, commission = (quote[k] * delivered for k in ("unit_price", "vendor_unit_cost", "commission_unit"))
+    return MoneySplit(paid=paid, vendor=vendor, commission=commission, platform=paid - vendor - commission)
+
+
 def _face(order: Order) -> str:
     return f"{format(Decimal(order.face_value).normalize(), 'f')} {order.card_currency}"
 

@@ -74,7 +74,7 @@ async def test_operator_orders_a_card_and_the_worker_delivers_it(network, simula
     shown = json.loads(out)
     assert shown["status"] == "completed" and shown["cards_delivered"] == 2
     assert (shown["unit_price"], shown["total"]) == ("24.25", "48.50")  # 25 × 0.97
-    assert shown["split"] == {"vendor_unit_cost": "45.00", "commission_unit": "1.00", "platform_unit": "2.50"}
+    assert shown["split"] == {"vendor": "45.00", "commission": "1.00", "platform": "2.50"}  # sums to the total
     assert len(shown["cards"]) == 2 and all(c["code"].startswith("****") for c in shown["cards"])
 
     code, out, err = await steller(env, "order", "show", order_id)
