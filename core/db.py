@@ -122,3 +122,55 @@ async def database(database_url: str | None = None) -> AsyncIterator[None]:
         yield
     finally:
         await close_db()
+
+
+# --- Retrying a use case on deadlock / serialization failure (PRODUCT.md §2) ------------------
+
+# SQLSTATEs that mean "this transaction lost a race and was rolled back: run it again".
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+DEFAULT_TX_ATTEMPTS = 5
+
+
+def is_retryable_db_error(exc: BaseException) -> bool:
+    """True for a serialization failure or deadlock, however Tortoise wrapped asyncpg's error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return True
+        for arg in getattr(current, "args", ()):
+            if isinstance(arg, BaseException) and getattr(arg, "sqlstate", None) in RETRYABLE_SQLSTATES:
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def run_atomic(fn, *, attempts: int = DEFAULT_TX_ATTEMPTS, base_delay: float = 0.02,
+                     max_delay: float = 0.5):
+    """Run `await fn()` in one transaction; on a deadlock or serialization failure roll back and
+    run it again (bounded, with jittered exponential backoff). `fn` must be the whole use case, so a
+    rerun repeats nothing that was committed; its effects are idempotent by key anyway.
+
+    Only the outermost caller retries: inside an open transaction the error propagates, because the
+    transaction that must be rerun is the caller's.
+    """
+    import asyncio
+    import random
+
+    from core.logging import get_logger
+
+    if in_transaction_now():
+        return await fn()
+    for attempt in range(1, attempts + 1):
+        try:
+            async with atomic():
+                return await fn()
+        except Exception as exc:
+            if attempt >= attempts or not is_retryable_db_error(exc):
+                raise
+            delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+            get_logger("core.db").warning("transaction_retry", attempt=attempt, error_type=type(exc).__name__,
+                                          delay=round(delay, 3))
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")

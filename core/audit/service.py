@@ -24,7 +24,7 @@ def _jsonable(value: Any) -> Any:
 
 async def record(
     *,
-    actor: str,
+    actor: Any,  # an Actor, or a label for the platform's own steps
     action: str,
     object_type: str,
     object_id: Any = None,
@@ -33,11 +33,15 @@ async def record(
     request_id: str | None = None,
 ) -> AuditEntry:
     require_transaction()
+    from core.access.actor import Actor, actor_label
+
+    if request_id is None and isinstance(actor, Actor):
+        request_id = actor.request_id
     # The audit log is read by admins: it must never hold a secret either.
     clean_before = redact_secrets(None, "", _jsonable(before)) if before is not None else None
     clean_after = redact_secrets(None, "", _jsonable(after)) if after is not None else None
     return await AuditEntry.create(
-        actor=actor,
+        actor=actor_label(actor),
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),

@@ -5,13 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from core.db import atomic
+from core.audit import service as audit
+from core.db import atomic, require_transaction
 from core.errors import DomainError
-from core.ledger import service as ledger
-from core.ledger.models import Account, AccountKind
+from core.ledger import events
+from core.ledger.accounts import party_account
+from core.ledger.digest import fingerprint
+from core.ledger.models import Account, AccountKind, TransferKind
+from core.ledger.posting import Leg, Posted, apply_legs, claim_operation, lock_accounts
+from core.ledger.service import _positive, _require_active, share_lock_parties
 from core.logging import get_logger
 
 log = get_logger("ledger.commission")
+
+
+async def pay_commission(*, party_id: int, actor: str, period: str, amount: int | None = None) -> Posted | None:
+    """Commission account → wallet. One payout per party and period (e.g. "2026-11")."""
+    require_transaction()
+    party = (await share_lock_parties(party_id))[party_id]
+    commission = await party_account(party_id, AccountKind.COMMISSION, party.currency)
+    wallet = await party_account(party_id, AccountKind.WALLET, party.currency)
+    locked = await lock_accounts([commission.id, wallet.id])
+    due = locked[commission.id].balance if amount is None else _positive(amount)
+    if due <= 0:
+        return None  # nothing earned: leave the period open rather than burn its key
+    posted = await claim_operation(
+        kind=TransferKind.COMMISSION_PAYOUT, idempotency_key=f"commission_payout:{party_id}:{period}",
+        fingerprint=fingerprint("commission_payout", party_id, period), actor=actor,
+        reference=f"period:{period}",
+    )
+    if posted.replayed:
+        return posted
+    _require_active(party, "a commission payout")
+    await apply_legs(posted, [Leg(commission.id, wallet.id, due)], locked=locked)
+    await audit.record(
+        actor=actor, action="ledger.commission_payout", object_type="party", object_id=party_id,
+        after={"amount": due, "period": period, "operation_id": posted.operation.id},
+    )
+    await events.wallet_credited(posted, party_id=party_id, amount=due, kind=TransferKind.COMMISSION_PAYOUT)
+    return posted
 
 
 def previous_month(today: date) -> str:
@@ -34,7 +66,7 @@ async def pay_out_all(*, period: str, actor: str = "cron") -> PayoutRun:
     for party_id in party_ids:
         try:
             async with atomic():  # one party per transaction: one failure does not stop the rest
-                posted = await ledger.pay_commission(party_id=party_id, actor=actor, period=period)
+                posted = await pay_commission(party_id=party_id, actor=actor, period=period)
         except DomainError as exc:
             log.warning("commission_payout_skipped", party_id=party_id, code=exc.code)
             skipped += 1

@@ -46,7 +46,7 @@ async def claim_operation(
     kind: TransferKind,
     idempotency_key: str,
     fingerprint: str,
-    actor: str,
+    actor,  # an Actor or a label: the operation records its label
     reference: str | None = None,
     memo: str | None = None,
 ) -> Posted:
@@ -56,6 +56,9 @@ async def claim_operation(
     back, so two duplicates racing each other end with one operation, and no aborted transaction.
     """
     require_transaction()
+    from core.access.actor import actor_label
+
+    actor = actor_label(actor)
     now = datetime.now(UTC)
     rows = await get_connection("default").execute_query_dict(
         _CLAIM_SQL, [kind.value, idempotency_key, fingerprint, reference, actor, memo, now]
