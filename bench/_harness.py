@@ -302,8 +302,9 @@ class Network:
 
 
 async def build_network(*, agents: int, subs_per_agent: int, agent_funds: int, sub_funds: int,
-                        products: list[int], actor: str = "bench") -> Network:
+                        products: list[int], actor=None) -> Network:
     """Agents (5 %) with sub-agents (3 %), funded, all allowed the products (range 1–1000)."""
+    from core.access.actor import Actor
     from core.catalog import cardlists
     from core.db import atomic
     from core.ledger import service as ledger
@@ -311,6 +312,7 @@ async def build_network(*, agents: int, subs_per_agent: int, agent_funds: int, s
     from core.parties.models import PartyKind
     from core.pricing import service as pricing
 
+    actor = actor or Actor.admin(label="bench")
     async with atomic():
         for pid in products:
             await make_range_product(pid)
@@ -383,15 +385,17 @@ def pick_outcome(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 async def submit_order(redis, *, party_id: int, product_id: int, face: Decimal, quantity: int,
-                       reference: str | None, actor: str = "bench"):
+                       reference: str | None, actor=None):
     """What the API does: create + hold in one transaction, enqueue after commit (deterministic id)."""
+    from core.access.actor import Actor
     from core.db import atomic
     from core.orders import service as orders
     from jobs.enqueue import enqueue_place
 
     async with atomic():
         created = await orders.create_order(party_id=party_id, product_id=product_id, face_value=face,
-                                            quantity=quantity, actor=actor, reference=reference)
+                                            quantity=quantity, actor=actor or Actor.admin(label="bench"),
+                                            reference=reference)
     await enqueue_place(redis, created.order.id)
     return created
 

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import t
+from bot.i18n import Money, t
 from core.config import Settings
 from core.notifications.telegram import TelegramRetryLater, TelegramUndeliverable
 from core.parties.models import Member
@@ -28,6 +28,24 @@ UNAVAILABLE_RETRY_SECONDS = 30
 # Other API errors (401 after a token change, 404 from a wrong TELEGRAM_API_URL, …) are configuration
 # problems: the message is not lost, it waits for the operator to fix them.
 MISCONFIGURED_RETRY_SECONDS = 300
+
+
+# Parameters the core sends as decimal strings beside a "currency": formatted per language as money.
+MONEY_PARAMS = frozenset({"amount", "available", "balance", "held", "total", "threshold", "credit_limit"})
+
+
+def localized(params: dict) -> dict:
+    """The core's params with money as `Money`, so each language formats it its own way."""
+    currency = params.get("currency")
+    if not isinstance(currency, str):
+        return params
+    out = dict(params)
+    for name in MONEY_PARAMS & params.keys():
+        try:
+            out[name] = Money.of(params[name], currency)
+        except (ArithmeticError, ValueError, TypeError):
+            pass  # already a formatted string: shown as it is
+    return out
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -51,7 +69,8 @@ class AiogramNotifier:
                 InlineKeyboardButton(text=t(b["text_key"], language), callback_data=b["data"]) for b in buttons
             ]])
         try:
-            await self.bot.send_message(chat_id=telegram_user_id, text=t(message_key, language, **(params or {})),
+            await self.bot.send_message(chat_id=telegram_user_id,
+                                        text=t(message_key, language, **localized(params or {})),
                                         reply_markup=markup)
         # Exception texts below carry Telegram's description or a class name only: never the request URL,
         # which holds the bot token.

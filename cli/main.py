@@ -45,14 +45,12 @@ def admin() -> None:
 @click.argument("telegram_id", type=int)
 def admin_add(telegram_id: int) -> None:
     """Grant admin rights to a Telegram user id."""
-    from core.db import atomic
     from core.parties import service as parties
 
     async def go() -> None:
-        async with atomic():
-            await parties.grant_admin(telegram_user_id=telegram_id, actor=CLI_ACTOR)
+        await parties.grant_admin(telegram_user_id=telegram_id, actor=CLI_ACTOR)
 
-    run_with_db(go)
+    run_with_db(go, transaction=True)
     click.echo(f"telegram user {telegram_id} is an admin")
 
 
@@ -69,17 +67,15 @@ def party() -> None:
 @click.option("--currency", default=None, help="Wallet currency (default: DEFAULT_CURRENCY).")
 def party_create(kind: str, name: str, email: str | None, parent_id: int | None, currency: str | None) -> None:
     """Create an active party; prints its id."""
-    from core.db import atomic
     from core.parties import service as parties
     from core.parties.models import PartyKind
 
     async def go() -> int:
-        async with atomic():
-            created = await parties.create_party(kind=PartyKind(kind), name=name, email=email,
-                                                 parent_id=parent_id, currency=currency, actor=CLI_ACTOR)
-            return created.id
+        created = await parties.create_party(kind=PartyKind(kind), name=name, email=email,
+                                             parent_id=parent_id, currency=currency, actor=CLI_ACTOR)
+        return created.id
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 def _party_amount(party_id: int, amount: str, *, signed: bool = False):
@@ -100,18 +96,16 @@ def _party_amount(party_id: int, amount: str, *, signed: bool = False):
 @click.option("--reference", required=True, help="External reference (bank transfer id); makes it idempotent.")
 def topup(party_id: int, amount: str, reference: str) -> None:
     """Credit a wallet with money that came in from outside."""
-    from core.db import atomic
     from core.ledger import service as ledger
     from core.money import format_money
 
     async def go() -> str:
         minor, currency = await _party_amount(party_id, amount)()
-        async with atomic():
-            posted = await ledger.topup(party_id=party_id, amount=minor, reference=reference, actor=CLI_ACTOR)
+        posted = await ledger.topup(party_id=party_id, amount=minor, reference=reference, actor=CLI_ACTOR)
         note = " (already recorded earlier)" if posted.replayed else ""
         return f"topped up {format_money(minor, currency)} to party {party_id}{note}"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @main.command()
@@ -121,18 +115,16 @@ def topup(party_id: int, amount: str, reference: str) -> None:
 @click.option("--key", default=None, help="Idempotency key (default: a new one).")
 def allocate(parent_id: int, child_id: int, amount: str, key: str | None) -> None:
     """Move money from a parent's wallet to a direct child's."""
-    from core.db import atomic
     from core.ledger import service as ledger
     from core.money import format_money
 
     async def go() -> str:
         minor, currency = await _party_amount(parent_id, amount)()
-        async with atomic():
-            await ledger.allocate(parent_id=parent_id, child_id=child_id, amount=minor, actor=CLI_ACTOR,
-                                  idempotency_key=key or str(uuid.uuid4()))
+        await ledger.allocate(parent_id=parent_id, child_id=child_id, amount=minor, actor=CLI_ACTOR,
+                              idempotency_key=key or str(uuid.uuid4()))
         return f"allocated {format_money(minor, currency)} from party {parent_id} to party {child_id}"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @main.command()
@@ -141,18 +133,16 @@ def allocate(parent_id: int, child_id: int, amount: str, key: str | None) -> Non
 @click.option("--key", default=None, help="Idempotency key (default: a new one).")
 def reclaim(child_id: int, amount: str, key: str | None) -> None:
     """Move money from a child's wallet back to its parent's."""
-    from core.db import atomic
     from core.ledger import service as ledger
     from core.money import format_money
 
     async def go() -> str:
         minor, currency = await _party_amount(child_id, amount)()
-        async with atomic():
-            posted = await ledger.reclaim(child_id=child_id, amount=minor, actor=CLI_ACTOR,
-                                          idempotency_key=key or str(uuid.uuid4()))
+        posted = await ledger.reclaim(child_id=child_id, amount=minor, actor=CLI_ACTOR,
+                                      idempotency_key=key or str(uuid.uuid4()))
         return f"reclaimed {format_money(minor, currency)} from party {child_id} (operation {posted.operation.id})"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @main.command()
@@ -162,18 +152,16 @@ def reclaim(child_id: int, amount: str, key: str | None) -> None:
 @click.option("--key", default=None, help="Idempotency key (default: a new one).")
 def adjust(party_id: int, amount: str, reason: str, key: str | None) -> None:
     """Admin correction: a signed amount with a reason (audited)."""
-    from core.db import atomic
     from core.ledger import service as ledger
     from core.money import format_money
 
     async def go() -> str:
         minor, currency = await _party_amount(party_id, amount, signed=True)()
-        async with atomic():
-            await ledger.adjust(party_id=party_id, amount=minor, reason=reason, actor=CLI_ACTOR,
-                                idempotency_key=key or str(uuid.uuid4()))
+        await ledger.adjust(party_id=party_id, amount=minor, reason=reason, actor=CLI_ACTOR,
+                            idempotency_key=key or str(uuid.uuid4()))
         return f"adjusted party {party_id} by {format_money(minor, currency)}"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @main.command("credit-limit")
@@ -181,7 +169,6 @@ def adjust(party_id: int, amount: str, reason: str, key: str | None) -> None:
 @click.argument("amount")
 def credit_limit(party_id: int, amount: str) -> None:
     """Set a wallet's credit limit (0 for none)."""
-    from core.db import atomic
     from core.ledger import service as ledger
     from core.money import format_money, to_minor
     from core.parties import service as parties
@@ -189,11 +176,10 @@ def credit_limit(party_id: int, amount: str) -> None:
     async def go() -> str:
         p = await parties.get_party(party_id)
         limit = to_minor(amount, p.currency) if amount.strip() not in ("0", "0.00") else 0
-        async with atomic():
-            await ledger.set_credit_limit(party_id=party_id, limit=limit, actor=CLI_ACTOR)
+        await ledger.set_credit_limit(party_id=party_id, limit=limit, actor=CLI_ACTOR)
         return f"credit limit of party {party_id} is {format_money(limit, p.currency)}"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @main.command()
@@ -205,7 +191,7 @@ def wallet(party_id: int, as_json: bool) -> None:
     from core.money import from_minor
 
     async def go():
-        return await ledger.wallet_summary(party_id=party_id)
+        return await ledger.wallet_summary(actor=CLI_ACTOR, party_id=party_id)
 
     w = run_with_db(go)
     fields = ["balance", "held", "available", "credit_limit", "spendable", "commission"]
@@ -230,7 +216,7 @@ def statement(party_id: int, limit: int) -> None:
 
     async def go():
         p = await parties.get_party(party_id)
-        return p.currency, await ledger.wallet_statement(party_id=party_id, limit=limit)
+        return p.currency, await ledger.wallet_statement(actor=CLI_ACTOR, party_id=party_id, limit=limit)
 
     currency, lines = run_with_db(go)
     for line in lines:
@@ -240,15 +226,22 @@ def statement(party_id: int, limit: int) -> None:
 
 
 @main.command()
-def check() -> None:
-    """Run the invariant checker over the whole database; exit 1 on any violation."""
-    from core.ledger.invariants import check_ledger
+@click.option("--full", "mode", flag_value="full", default=True,
+              help="Re-verify every transfer, hold and account (the default).")
+@click.option("--incremental", "mode", flag_value="incremental",
+              help="Only what changed since the last clean check, as the 10-minute cron does.")
+def check(mode: str) -> None:
+    """Run the invariant checker; exit 1 on any violation. A clean run moves the checkpoint."""
+    from core.ledger.invariants import run_check
 
-    violations = run_with_db(check_ledger)
-    if violations:
-        for v in violations:
+    report = run_with_db(lambda: run_check(actor=CLI_ACTOR, full=mode == "full", wait=True))
+    scope = "full sweep" if report.full else "incremental"
+    click.echo(f"{scope}: {report.transfers_verified} transfer(s) verified, "
+               f"{report.accounts_advanced} account(s) checkpointed", err=True)
+    if report.violations:
+        for v in report.violations:
             click.echo(str(v))
-        click.echo(f"{len(violations)} violation(s)", err=True)
+        click.echo(f"{len(report.violations)} violation(s)", err=True)
         sys.exit(1)
     click.echo("ledger ok: every invariant holds")
 

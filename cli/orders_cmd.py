@@ -26,7 +26,7 @@ def order_create(party_id: int, product_id: int, face_value: str, quantity: int,
     from arq import create_pool
     from arq.connections import RedisSettings
 
-    from core.db import atomic
+    from core.db import run_atomic
     from core.orders import service as orders
     from jobs.enqueue import enqueue_place
     from jobs.notifications import enqueue_deliveries
@@ -34,9 +34,9 @@ def order_create(party_id: int, product_id: int, face_value: str, quantity: int,
     face = parse_decimal(face_value)
 
     async def go() -> str:
-        async with atomic():
-            created = await orders.create_order(party_id=party_id, product_id=product_id, face_value=face,
-                                                quantity=quantity, actor=CLI_ACTOR, reference=reference)
+        created = await run_atomic(lambda: orders.create_order(
+            actor=CLI_ACTOR, party_id=party_id, product_id=product_id, face_value=face, quantity=quantity,
+            reference=reference))
         # After commit: a job for an order that never committed would be worse than a late one
         # (and the reconciler picks up an order whose job was never enqueued).
         redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
@@ -78,7 +78,7 @@ def order_show(order_id: str, as_json: bool) -> None:
     from core.orders import service as orders
 
     async def go():
-        o = await orders.get_order(order_id=order_id)
+        o = await orders.get_order(actor=CLI_ACTOR, order_id=order_id)
         return _order_dict(o, await orders.masked_cards(order=o))
 
     data = run_with_db(go)
@@ -107,7 +107,7 @@ def order_list(party_id: int | None, status: str | None, limit: int) -> None:
     from core.orders.models import OrderStatus
 
     async def go():
-        return await orders.list_orders(party_id=party_id, status=OrderStatus(status) if status else None,
+        return await orders.list_orders(actor=CLI_ACTOR, party_id=party_id, status=OrderStatus(status) if status else None,
                                         limit=limit)
 
     for o in run_with_db(go):
@@ -126,3 +126,76 @@ def worker(burst: bool) -> None:
 
     setup_logging()
     run_worker(WorkerSettings, burst=burst)
+
+
+@order.command("attention")
+@click.option("--json", "as_json", is_flag=True)
+def order_attention(as_json: bool) -> None:
+    """Open orders an admin must settle: halted by the worker, or open longer than ORDER_ATTENTION_AFTER_HOURS."""
+    from datetime import timedelta
+
+    from core.orders import attention
+
+    hours = get_settings().order_attention_after_hours
+
+    async def go():
+        items = await attention.orders_needing_attention(actor=CLI_ACTOR, overdue_after=timedelta(hours=hours))
+        return [{"id": str(i.order.id), "status": i.order.status.value, "party_id": i.order.party_id,
+                 "since": i.since.isoformat(), "halted": i.halted, "reason": i.reason,
+                 "last_error": i.order.last_error} for i in items]
+
+    items = run_with_db(go)
+    if as_json:
+        echo_json(items)
+        return
+    for item in items:
+        flag = "halted" if item["halted"] else "open"
+        click.echo(f"{item['id']}  {item['status']:<11} {flag:<6} since {item['since'][:16]}  {item['reason']}")
+
+
+@order.command("resolve")
+@click.argument("order_id")
+@click.option("--fail", "fail", is_flag=True, help="Fail the order and release its money to the buyer.")
+@click.option("--complete-from-vendor", is_flag=True,
+              help="Complete it with the cards (and the charge) Bamboo's Get Order reports now.")
+@click.option("--reason", default=None, help="Why: required with --fail, kept in the audit log.")
+def order_resolve(order_id: str, fail: bool, complete_from_vendor: bool, reason: str | None) -> None:
+    """Settle an order by hand, once (admins; audited): --fail or --complete-from-vendor."""
+    if fail == complete_from_vendor:
+        raise click.UsageError("choose exactly one of --fail and --complete-from-vendor")
+    if fail and not (reason or "").strip():
+        raise click.UsageError("--fail needs --reason")
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from core.db import run_atomic
+    from core.money import format_money
+    from core.orders import resolve
+    from core.orders import service as orders
+    from core.vendors.bamboo import BambooClient, VendorError
+    from jobs.notifications import enqueue_deliveries
+
+    async def go() -> str:
+        redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
+        try:
+            if complete_from_vendor:
+                found = await orders.get_order(actor=CLI_ACTOR, order_id=order_id)
+                try:
+                    async with BambooClient.from_settings(get_settings(), redis=redis) as vendor:
+                        vendor_order = await vendor.get_order(found.vendor_request_id)
+                except VendorError as exc:
+                    raise click.ClickException(f"Bamboo: {exc}") from None
+                resolved = await run_atomic(lambda: resolve.complete_from_vendor(
+                    actor=CLI_ACTOR, order_id=order_id, vendor_order=vendor_order))
+            else:
+                resolved = await run_atomic(lambda: resolve.fail_order(actor=CLI_ACTOR, order_id=order_id,
+                                                                       reason=reason))
+            await enqueue_deliveries(redis, resolved.notifications)  # after commit
+        finally:
+            await redis.aclose()
+        o = resolved.order
+        paid = format_money(o.unit_price * o.cards_delivered, o.currency)
+        return (f"order {o.id} {o.status.value}: {o.cards_delivered}/{o.quantity} card(s), {paid} captured, "
+                f"{format_money(o.total - o.unit_price * o.cards_delivered, o.currency)} released")
+
+    click.echo(run_with_db(go))

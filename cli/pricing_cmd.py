@@ -32,19 +32,17 @@ def discount() -> None:
 def discount_set(percent: str, kind: str | None, party_id: int | None, brand_id: int | None,
                  product_id: int | None) -> None:
     """Set a discount, e.g. `steller discount set 5 --kind agent` or `… 3.5 --party 12 --brand 7`."""
-    from core.db import atomic
     from core.parties.models import PartyKind
     from core.pricing import service as pricing
 
     rate = _percent(percent)
 
     async def go() -> str:
-        async with atomic():
-            d = await pricing.set_discount(rate=rate, actor=CLI_ACTOR, party_kind=PartyKind(kind) if kind else None,
-                                           party_id=party_id, brand_id=brand_id, product_id=product_id)
+        d = await pricing.set_discount(rate=rate, actor=CLI_ACTOR, party_kind=PartyKind(kind) if kind else None,
+                                       party_id=party_id, brand_id=brand_id, product_id=product_id)
         return f"discount #{d.id} is {plain(d.rate * 100)} %"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @discount.command("list")
@@ -75,13 +73,11 @@ def _target(party_id: int | None):
 @click.option("--party", "party_id", type=int, default=None, help="A party's own list (default: the agent list).")
 def cardlist_show(party_id: int | None) -> None:
     from core.catalog import cardlists
-    from core.db import atomic
 
     async def go():
-        async with atomic():
-            return await cardlists.list_items(await _target(party_id)())
+        return await cardlists.list_items(await _target(party_id)())
 
-    for item in run_with_db(go):
+    for item in run_with_db(go, transaction=True):
         what = ", ".join(item.denominations) if item.denominations else f"{plain(item.min_face)}–{plain(item.max_face)}"
         click.echo(f"product {item.product_id:<10} {item.mode:<6} {what}")
 
@@ -94,7 +90,6 @@ def cardlist_show(party_id: int | None) -> None:
 def cardlist_add(product_id: int, party_id: int | None, denominations: str | None, face_range: str | None) -> None:
     """Add (or replace) a card on a list."""
     from core.catalog import cardlists
-    from core.db import atomic
 
     low = high = None
     if face_range:
@@ -105,13 +100,12 @@ def cardlist_add(product_id: int, party_id: int | None, denominations: str | Non
     values = [v.strip() for v in denominations.split(",")] if denominations else None
 
     async def go() -> str:
-        async with atomic():
-            card_list = await _target(party_id)()
-            item = await cardlists.put_item(card_list=card_list, product_id=product_id, actor=CLI_ACTOR,
-                                            denominations=values, min_face=low, max_face=high)
+        card_list = await _target(party_id)()
+        item = await cardlists.put_item(card_list=card_list, product_id=product_id, actor=CLI_ACTOR,
+                                        denominations=values, min_face=low, max_face=high)
         return f"{card_list.name}: product {product_id} ({item.mode})"
 
-    click.echo(run_with_db(go))
+    click.echo(run_with_db(go, transaction=True))
 
 
 @cardlist.command("remove")
@@ -119,14 +113,12 @@ def cardlist_add(product_id: int, party_id: int | None, denominations: str | Non
 @click.option("--party", "party_id", type=int, default=None)
 def cardlist_remove(product_id: int, party_id: int | None) -> None:
     from core.catalog import cardlists
-    from core.db import atomic
 
     async def go() -> bool:
-        async with atomic():
-            return await cardlists.remove_item(card_list=await _target(party_id)(), product_id=product_id,
-                                               actor=CLI_ACTOR)
+        return await cardlists.remove_item(card_list=await _target(party_id)(), product_id=product_id,
+                                           actor=CLI_ACTOR)
 
-    click.echo("removed" if run_with_db(go) else "that card was not on the list")
+    click.echo("removed" if run_with_db(go, transaction=True) else "that card was not on the list")
 
 
 @cardlist.command("clear")
@@ -134,13 +126,11 @@ def cardlist_remove(product_id: int, party_id: int | None) -> None:
 def cardlist_clear(party_id: int) -> None:
     """Drop a party's own list: it falls back to the default list (or the full catalog for partners)."""
     from core.catalog import cardlists
-    from core.db import atomic
 
     async def go() -> bool:
-        async with atomic():
-            return await cardlists.drop_party_list(party_id=party_id, actor=CLI_ACTOR)
+        return await cardlists.drop_party_list(party_id=party_id, actor=CLI_ACTOR)
 
-    click.echo("dropped" if run_with_db(go) else "that party had no list of its own")
+    click.echo("dropped" if run_with_db(go, transaction=True) else "that party had no list of its own")
 
 
 @click.command("show")

@@ -10,13 +10,15 @@ from typing import Any, TypeVar
 
 import click
 
+from core.access.actor import Actor
 from core.config import get_settings
-from core.db import database
+from core.db import database, run_atomic
 from core.errors import DomainError
 from core.logging import configure_logging
 
 T = TypeVar("T")
-CLI_ACTOR = "cli"
+# The operator at the shell is trusted like an admin (they hold the database credentials anyway).
+CLI_ACTOR = Actor.admin(label="cli")
 
 
 def setup_logging() -> None:
@@ -24,13 +26,17 @@ def setup_logging() -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
 
 
-def run_with_db(func: Callable[[], Awaitable[T]]) -> T:
-    """Run one command against the database; domain errors become a clear message and exit 2."""
+def run_with_db(func: Callable[[], Awaitable[T]], *, transaction: bool = False) -> T:
+    """Run one command against the database; domain errors become a clear message and exit 2.
+
+    With `transaction`, the command is one use case in one transaction, rerun on a deadlock or a
+    serialization failure (core.db.run_atomic).
+    """
     setup_logging()
 
     async def _main() -> T:
         async with database():
-            return await func()
+            return await (run_atomic(func) if transaction else func())
 
     try:
         return asyncio.run(_main())

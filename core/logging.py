@@ -1,4 +1,8 @@
-"""Structured logging (structlog) with a redaction step so secrets never reach a log line."""
+"""Structured logging (structlog) with a redaction step so secrets never reach a log line.
+
+Redaction covers the event, every field, and exception text (rendered before redaction runs), for
+structlog and for the standard library's records (aiohttp, httpx, uvicorn and arq log through it).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,20 @@ from typing import Any
 
 import structlog
 
-# Keys whose values are never logged, whatever the caller passes.
+# Keys whose values are never logged, whatever the caller passes. Compared lower-case without `_`
+# and `-`, so `cardCode` (Bamboo's JSON), `card_code` and `card-code` are one key.
 SECRET_KEYS = frozenset(
     {
-        "code", "card_code", "cardcode", "pin", "secret", "api_key", "key", "token",
-        "password", "authorization", "webhook_secret", "secret_key", "secretkey",
-        "client_secret", "invite_code",
+        "cardcode", "pin", "pincode", "serialnumber", "secret", "apikey", "key", "token", "password",
+        "authorization", "webhooksecret", "secretkey", "clientsecret", "invitecode", "plaintext",
     }
+)
+# `code` is mostly a domain error code (`ledger.insufficient_funds`), a Bamboo reason code
+# (`ProductIsOutOfStock`) or an HTTP status, all worth logging; anything else under `code` may be a
+# card code (upper-case letters and digits, dashes, long digit runs), so only those shapes pass.
+CODE_KEYS = frozenset({"code"})
+_LOGGABLE_CODE = re.compile(
+    r"^(?:[a-z]+(?:_[a-z]+)*(?:\.[a-z]+(?:_[a-z]+)*)*|(?:[A-Z][a-z]+)+|\d{1,3})$"
 )
 # Values that look like our own secrets even when logged under an innocent key.
 SECRET_PATTERNS = [
@@ -25,54 +36,106 @@ SECRET_PATTERNS = [
     # Telegram bot tokens ("123456789:AA…"), also inside Bot API URLs.
     re.compile(r"(?<![0-9])\d{5,12}:[A-Za-z0-9_-]{30,}"),
 ]
+_TEXT_VALUE = r"""("[^"]*"|'[^']*'|[^\s,;&)}\]'"]+)"""
+# Secrets written out as text: JSON and repr() (`'cardCode': 'X'`), kwargs and query strings
+# (`pin=1234`), headers (`Authorization: Basic …`). Exception messages are full of these:
+# pydantic repeats the input it refused, httpx the URL it called.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(?<![A-Za-z0-9])((?:card[_-]?code|pin(?:[_-]?code)?|serial[_-]?number|client[_-]?secret"
+    r"|secret[_-]?key|webhook[_-]?secret|api[_-]?key|password|secret|token)[\"']?\s*[:=]\s*)" + _TEXT_VALUE
+)
+_AUTHORIZATION = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:basic|bearer|token)\s+)?[^\s\"',;]+")
+_CODE_ASSIGNMENT = re.compile(r"(?i)(?<![A-Za-z0-9_])(code[\"']?\s*[:=]\s*)" + _TEXT_VALUE)
 REDACTED = "[redacted]"
+
+
+def _normal_key(key: object) -> str:
+    return str(key).lower().replace("_", "").replace("-", "")
+
+
+def _loggable_code(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return 0 <= value < 1000
+    return isinstance(value, str) and bool(_LOGGABLE_CODE.match(value))
+
+
+def _redact_code_text(match: re.Match) -> str:
+    value = match.group(2).strip("'\"")
+    return match.group(0) if _loggable_code(value) else match.group(1) + REDACTED
+
+
+def redact_text(text: str) -> str:
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + REDACTED, text)
+    return _CODE_ASSIGNMENT.sub(_redact_code_text, text)
+
+
+def _redact_field(key: object, value: Any) -> Any:
+    name = _normal_key(key)
+    if name in SECRET_KEYS:
+        return REDACTED
+    if name in CODE_KEYS and not _loggable_code(value):
+        return REDACTED
+    return _redact_value(value)
 
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        for pattern in SECRET_PATTERNS:
-            value = pattern.sub(REDACTED, value)
-        return value
+        return redact_text(value)
     if isinstance(value, dict):
-        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else _redact_value(v)) for k, v in value.items()}
+        return {k: _redact_field(k, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_redact_value(v) for v in value)
     return value
 
 
 class RedactingFilter(logging.Filter):
-    """The same patterns for stdlib log records (aiohttp, httpx, uvicorn, arq log through logging)."""
+    """The same redaction for stdlib log records: the message, the traceback and the stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _redact_value(message)
+        redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            # Formatter.format reuses exc_text when it is set: render it here, redacted.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key in list(event_dict):
-        if key.lower() in SECRET_KEYS:
-            event_dict[key] = REDACTED
-        else:
-            event_dict[key] = _redact_value(event_dict[key])
+        event_dict[key] = _redact_field(key, event_dict[key])
     return event_dict
 
 
-def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
+def build_processors(fmt: str = "json") -> list[Any]:
     renderer: Any = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     )
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Tracebacks become text first, so the redaction below sees them too.
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        renderer,
+    ]
+
+
+def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=build_processors(fmt),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,

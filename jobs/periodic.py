@@ -2,54 +2,62 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
 
 from arq import cron
 
+from core.access.actor import Actor
 from core.config import get_settings
-from core.db import atomic
+from core.db import run_atomic
 from core.ledger.commission import pay_out_all, previous_month
-from core.ledger.invariants import check_ledger
+from core.ledger.invariants import run_check
 from core.logging import get_logger
 from core.notifications import service as notifications
+from core.notifications.alerts import alert_admins_once
 from core.parties.engagement import quiet_parties, record_nudge
 from jobs.notifications import enqueue_deliveries
 
 log = get_logger("jobs.periodic")
-ALERT_TTL = 6 * 3600  # the same alert at most every 6 h
+CRON = Actor.system("cron")
 
 
-async def _alert_admins_once(ctx, key: str, message_key: str, params: dict) -> bool:
-    """Admins hear about a problem once per ALERT_TTL, not every time a cron notices it."""
-    if not await ctx["redis"].set(f"steller:alert:{key}", "1", ex=ALERT_TTL, nx=True):
-        return False
-    async with atomic():
-        rows = await notifications.notify_admins(message_key=message_key, params=params)
+async def _alert_admins(ctx, *, key: str, message_key: str, params: dict) -> bool:
+    """Admins hear about a problem once per alert TTL; the mark commits with the messages."""
+    rows = await run_atomic(functools.partial(alert_admins_once, key=key, message_key=message_key, params=params))
     await enqueue_deliveries(ctx["redis"], rows)
-    return True
+    return bool(rows)
+
+
+CHECK_INVARIANTS_TIMEOUT = 3600  # seconds
 
 
 async def check_invariants(ctx) -> int:
-    violations = await check_ledger()
+    """Incremental: only what changed since the last clean run (`steller check` sweeps it all)."""
+    report = await run_check(actor=CRON)
+    if report.skipped:
+        log.info("ledger_check_skipped", reason="another check is running")
+    violations = report.violations
     if violations:
         log.error("ledger_invariants_violated", count=len(violations), first=str(violations[0]))
         fingerprint = hashlib.sha256("\n".join(sorted(map(str, violations))).encode()).hexdigest()[:16]
-        await _alert_admins_once(ctx, f"invariants:{fingerprint}", "admin.invariant_violations",
-                                 {"count": len(violations), "first": str(violations[0])[:300]})
+        await _alert_admins(ctx, key=f"invariants:{fingerprint}", message_key="admin.invariant_violations",
+                            params={"count": len(violations), "first": str(violations[0])[:300]})
     return len(violations)
 
 
 async def check_vendor_balance(ctx) -> list[str]:
     threshold = get_settings().vendor_low_balance
-    low = []
-    for account in await ctx["vendor"].get_accounts():
-        if account.is_active and account.balance < threshold:
-            low.append(f"{account.currency} {account.balance}")
+    low = [account for account in await ctx["vendor"].get_accounts()
+           if account.is_active and account.balance < threshold]
+    described = [f"{account.currency} {account.balance}" for account in low]
     if low:
-        await _alert_admins_once(ctx, "vendor_balance:" + ",".join(sorted(low)), "admin.vendor_balance_low",
-                                 {"accounts": ", ".join(low)})
-    return low
+        # Keyed by which accounts are low, not by their balances: a balance that keeps falling is
+        # the same problem, not a new alert every run.
+        await _alert_admins(ctx, key="vendor_balance:" + ",".join(sorted({a.currency for a in low})),
+                            message_key="admin.vendor_balance_low", params={"accounts": ", ".join(described)})
+    return described
 
 
 async def sync_rates(ctx) -> int:
@@ -67,7 +75,10 @@ async def sync_catalog(ctx) -> None:
 
 
 async def monthly_payout(ctx) -> int:
-    run = await pay_out_all(period=previous_month(datetime.now(UTC).date()))
+    """Last month's commission for every parent not paid for it yet. Runs daily: the first run of a
+    month pays, later runs find nothing new, and a day the worker missed is caught up the next day."""
+    run = await pay_out_all(period=previous_month(datetime.now(UTC).date()), actor=CRON)
+    await enqueue_deliveries(ctx["redis"], run.notifications)
     return run.paid
 
 
@@ -75,21 +86,26 @@ async def reengage(ctx) -> int:
     days = get_settings().reengage_after_days
     nudged = 0
     for party_id in await quiet_parties(inactive_days=days):
-        async with atomic():
-            rows = await notifications.notify_party_members(party_id=party_id, message_key="engagement.nudge",
-                                                            params={"days": days})
-            await record_nudge(party_id=party_id)
+        rows = await run_atomic(functools.partial(_nudge, party_id=party_id, days=days))
         await enqueue_deliveries(ctx["redis"], rows)
         nudged += 1
     return nudged
 
 
+async def _nudge(*, party_id: int, days: int) -> list:
+    rows = await notifications.notify_party_members(party_id=party_id, message_key="engagement.nudge",
+                                                    params={"days": days})
+    await record_nudge(party_id=party_id)
+    return rows
+
+
 CRON_JOBS = [
-    cron(check_invariants, minute={0, 10, 20, 30, 40, 50}, unique=True),
+    # Its own timeout: the first run on a large ledger (no checkpoint yet) is a full sweep.
+    cron(check_invariants, minute={0, 10, 20, 30, 40, 50}, unique=True, timeout=CHECK_INVARIANTS_TIMEOUT),
     cron(check_vendor_balance, minute={5, 20, 35, 50}, unique=True),
     cron(sync_rates, minute={2}, run_at_startup=True, unique=True),
     cron(sync_catalog, minute={7}, unique=True),
-    cron(monthly_payout, day={1}, hour={0}, minute={15}, unique=True),
+    cron(monthly_payout, hour={0}, minute={15}, unique=True),  # daily: catches up a missed 1st
     cron(reengage, hour={10}, minute={0}, unique=True),
 ]
 FUNCTIONS = [check_invariants, check_vendor_balance, sync_rates, sync_catalog, monthly_payout, reengage]

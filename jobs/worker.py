@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import httpx
 from arq import cron
 from arq.connections import RedisSettings
 
 from core.config import get_settings
 from core.db import close_db, init_db
 from core.logging import configure_logging, get_logger
+from core.notifications.transport import webhook_http_client
 from core.vendors.bamboo import BambooClient, SharedRateLimiter
 from core.vendors.bamboo.ratelimit import DEFAULT_KEY_PREFIX
 from jobs import notifications as notification_jobs
 from jobs import orders as order_jobs
 from jobs import periodic
+from jobs import vendor_checks
 
 log = get_logger("jobs.worker")
 
@@ -34,7 +35,7 @@ async def startup(ctx) -> None:
     limiter = SharedRateLimiter(ctx["redis"], key_prefix=f"{DEFAULT_KEY_PREFIX}{settings.bamboo_client_id}:",
                                 max_wait_seconds=VENDOR_MAX_WAIT_SECONDS)
     ctx["vendor"] = BambooClient.from_settings(settings, rate_limiter=limiter)
-    ctx["http"] = httpx.AsyncClient(timeout=10.0)
+    ctx["http"] = webhook_http_client()  # webhooks only: public https targets, no redirects
     ctx["telegram"] = None
     if settings.telegram_bot_token is not None:
         from bot.notifier import make_notifier
@@ -54,12 +55,13 @@ async def shutdown(ctx) -> None:
 
 
 def _functions() -> list:
-    return list(order_jobs.FUNCTIONS) + list(notification_jobs.FUNCTIONS) + list(periodic.FUNCTIONS)
+    return (list(order_jobs.FUNCTIONS) + list(notification_jobs.FUNCTIONS) + list(periodic.FUNCTIONS)
+            + list(vendor_checks.FUNCTIONS))
 
 
 def _cron_jobs() -> list:
     reconcile = cron(order_jobs.reconcile_orders, second={0, 30}, run_at_startup=True, unique=True)
-    return [reconcile, *notification_jobs.CRON_JOBS, *periodic.CRON_JOBS]
+    return [reconcile, *notification_jobs.CRON_JOBS, *periodic.CRON_JOBS, *vendor_checks.CRON_JOBS]
 
 
 class WorkerSettings:

@@ -39,6 +39,7 @@ class SimulatorConfig:
     order_delay: float = DEFAULT_ORDER_DELAY  # seconds from place to a terminal status
     pending_hold_seconds: float = 120.0  # face value *.03: Pending this long, then Succeeded
     timeout_hang_seconds: float = 30.0  # face value *.05: place hangs this long after recording
+    late_card_seconds: float = 5.0  # face value *.06: cards still Processing this long after Succeeded
     max_cards_per_order: int = 500
     accounts: list[dict[str, Any]] = field(default_factory=default_accounts)
 

@@ -37,8 +37,10 @@ _MONEY_QUANTUM = Decimal("0.0001")  # Bamboo's totals and balances carry 4 decim
 TERMINAL = ("Succeeded", "Failed", "PartialFailed")
 
 # Face value cents → forced outcome (README "Magic values"). Priority when several lines differ.
-MAGIC_CENTS = {1: "failed", 2: "partial", 3: "slow", 4: "error500", 5: "hang"}
-_MAGIC_PRIORITY = ["error500", "hang", "failed", "partial", "slow"]
+MAGIC_CENTS = {1: "failed", 2: "partial", 3: "slow", 4: "error500", 5: "hang", 6: "late", 7: "paused"}
+_MAGIC_PRIORITY = ["error500", "hang", "failed", "partial", "slow", "late", "paused"]
+# Outcomes that end Succeeded while some cards have no code yet (README "Magic values").
+_WITHHOLDING = {"late": "Processing", "paused": "Paused"}
 
 REASON_MESSAGES = {
     "WrongAccount": "The account ID being used is incorrect. Please ensure you are using the valid account ID as indicated in the API response.",
@@ -145,6 +147,10 @@ class OrderItem:
     delivered: int | None = None  # set when terminal
     status: str | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)
+    # Card index → monotonic time its code appears (None: never), for cards charged but not yet
+    # retrievable; listed meanwhile with `withheld_status` and no code.
+    withheld: dict[int, float | None] = field(default_factory=dict)
+    withheld_status: str = "Processing"
 
     def charge(self, quantity: int) -> Decimal:
         return self.unit_price * quantity * self.rate
@@ -158,7 +164,7 @@ class Order:
     account_id: int
     currency: str  # account currency
     items: list[OrderItem]
-    outcome: str  # succeeded | failed | partial | slow
+    outcome: str  # succeeded | failed | partial | slow | late | paused
     magic: str | None
     created: datetime
     created_mono: float
@@ -260,6 +266,7 @@ class Simulator:
             self.order_delay = max(0.0, cfg.order_delay)
             self.pending_hold_seconds = max(0.0, cfg.pending_hold_seconds)
             self.timeout_hang_seconds = max(0.0, cfg.timeout_hang_seconds)
+            self.late_card_seconds = max(0.0, cfg.late_card_seconds)
             self.client_enabled = True
             self.catalog_assigned = True
             self.notification: dict[str, Any] = {
@@ -285,6 +292,7 @@ class Simulator:
             "order_delay": self.order_delay,
             "pending_hold_seconds": self.pending_hold_seconds,
             "timeout_hang_seconds": self.timeout_hang_seconds,
+            "late_card_seconds": self.late_card_seconds,
             "rate_limits": self.rate_limits_enabled,
             "per_product_limit": self.per_product_limit,
             "client_enabled": self.client_enabled,
@@ -300,6 +308,8 @@ class Simulator:
             "pendingHoldSeconds": ("pending_hold_seconds", float),
             "timeout_hang_seconds": ("timeout_hang_seconds", float),
             "timeoutHangSeconds": ("timeout_hang_seconds", float),
+            "late_card_seconds": ("late_card_seconds", float),
+            "lateCardSeconds": ("late_card_seconds", float),
             "rate_limits": ("rate_limits_enabled", bool), "rateLimits": ("rate_limits_enabled", bool),
             "per_product_limit": ("per_product_limit", bool),
             "perProductLimit": ("per_product_limit", bool),
@@ -457,7 +467,8 @@ class Simulator:
         for product in products:
             if product.count is not None:
                 product.count -= needed.pop(product.id, 0)
-        outcome = {"failed": "failed", "partial": "partial", "slow": "slow"}.get(magic or "", "succeeded")
+        outcome = {"failed": "failed", "partial": "partial", "slow": "slow", "late": "late",
+                   "paused": "paused"}.get(magic or "", "succeeded")
         delay = self.order_delay
         if outcome == "slow":
             delay = max(delay, self.pending_hold_seconds)
@@ -540,6 +551,13 @@ class Simulator:
                     else "Failed" if item.delivered == 0 else "PartialFailed"
                 )
                 item.cards = [self._card(order.created) for _ in range(item.delivered)]
+                if order.outcome in _WITHHOLDING:
+                    item.withheld_status = _WITHHOLDING[order.outcome]
+                    if order.outcome == "late":  # the second half (all of one card) arrives later
+                        due = time.monotonic() + self.late_card_seconds
+                        item.withheld = {i: due for i in range(item.delivered // 2, item.delivered)}
+                    elif item.delivered:  # the last card never arrives, though it is charged
+                        item.withheld = {item.delivered - 1: None}
                 final_charge += item.charge(item.delivered)
                 undelivered = item.quantity - item.delivered
                 product = self.catalog.products.get(item.product_id)
@@ -559,6 +577,16 @@ class Simulator:
             if handle is not None:
                 handle.cancel()
         self._notify(order)
+
+    @staticmethod
+    def _card_view(item: OrderItem, index: int, card: dict[str, Any]) -> dict[str, Any]:
+        """A card as Get Order shows it now: a withheld one has no code, PIN or expiry yet."""
+        if index not in item.withheld:
+            return dict(card)
+        due = item.withheld[index]
+        if due is not None and time.monotonic() >= due:
+            return dict(card)
+        return {**card, "cardCode": None, "pin": None, "expirationDate": None, "status": item.withheld_status}
 
     def _card(self, created: datetime) -> dict[str, Any]:
         card_id = self._next_card_id
@@ -600,7 +628,7 @@ class Simulator:
                     "countryCode": item.country,
                     "currencyCode": item.currency,
                     "status": item.status or status,
-                    "cards": list(item.cards),
+                    "cards": [self._card_view(item, i, card) for i, card in enumerate(item.cards)],
                 }
                 for item in order.items
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import itertools
 
 from core.db import atomic
@@ -24,13 +25,13 @@ async def make_party(
     async with atomic():
         party = await parties.create_party(
             kind=kind, name=name or f"{kind} {next(_refs)}", parent_id=parent.id if parent else None,
-            actor="test", currency=currency,
+            actor=Actor.admin(label="test"), currency=currency,
             status=PartyStatus.PENDING if status == PartyStatus.PENDING else PartyStatus.ACTIVE,
         )
         if funds:
-            await ledger.topup(party_id=party.id, amount=funds, reference=f"seed-{next(_refs)}", actor="test")
+            await ledger.topup(party_id=party.id, amount=funds, reference=f"seed-{next(_refs)}", actor=Actor.admin(label="test"))
         if status not in (PartyStatus.ACTIVE, PartyStatus.PENDING):
-            await parties.change_status(party_id=party.id, to=status, actor="test")
+            await parties.change_status(party_id=party.id, to=status, actor=Actor.admin(label="test"))
     return party
 
 
@@ -43,7 +44,7 @@ async def make_tree(funds: int = 100_00) -> tuple[Party, Party, Party]:
 
 
 async def balance(party_id: int) -> int:
-    return (await ledger.wallet_summary(party_id=party_id)).available
+    return (await ledger.read_wallet(party_id=party_id)).available
 
 
 def next_ref(prefix: str = "ref") -> str:
@@ -80,3 +81,23 @@ async def make_product(
         min_face=low, max_face=high, price_min=low * keep, price_max=high * keep, price_currency=currency,
         stock=stock, allow_loss=allow_loss, synced_at=now,
     )
+
+
+ADMIN = Actor.admin(label="test-admin")
+_telegram_ids = itertools.count(900_000_001)
+
+
+async def make_member(party: Party, *, role: str = "owner", telegram_user_id: int | None = None):
+    """A Telegram user bound to `party` with `role` (as an accepted invite would)."""
+    from core.parties.models import MemberRole
+
+    tg = telegram_user_id or next(_telegram_ids)
+    async with atomic():
+        await parties.lock_telegram_user(tg)
+        return await parties.bind_member(party_id=party.id, telegram_user_id=tg, role=MemberRole(role),
+                                         actor=f"tg:{tg}", display_name=f"user {tg}")
+
+
+async def member_actor(party: Party, *, role: str = "owner", telegram_user_id: int | None = None) -> Actor:
+    """The acting member a bot update would carry: a fresh member of `party` with `role`."""
+    return Actor.member(await make_member(party, role=role, telegram_user_id=telegram_user_id))

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.access.actor import Actor, ActorKind
-from core.errors import PermissionDenied
+from core.access.errors import AccessDenied, NotAdmin, PartyInactive, RoleNotAllowed
+
+__all__ = ["AccessDenied", "Permission", "authorize", "admin_actor", "is_privileged", "require_admin"]
 
 
 class Permission(StrEnum):
@@ -27,16 +29,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "manager": frozenset({Permission.READ, Permission.ORDER, Permission.MOVE_MONEY}),
     "viewer": frozenset({Permission.READ}),
 }
-
-
-class AccessDenied(PermissionDenied):
-    """One answer for "no such party" and "not yours": nobody can probe for other parties."""
-
-    code = "access.denied"
-
-
-class AdminRequired(PermissionDenied):
-    code = "admin.required"
 
 
 @dataclass(frozen=True)
@@ -67,10 +59,15 @@ def _check_type(actor: object) -> Actor:
     return actor
 
 
+def is_privileged(actor: object) -> bool:
+    """An admin or the platform itself (never a string, never None)."""
+    return isinstance(actor, Actor) and actor.kind in (ActorKind.ADMIN, ActorKind.SYSTEM)
+
+
 def require_admin(actor: Actor) -> Actor:
     actor = _check_type(actor)
     if actor.kind not in (ActorKind.ADMIN, ActorKind.SYSTEM):
-        raise AdminRequired("admins only")
+        raise NotAdmin("admins only")
     return actor
 
 
@@ -86,12 +83,10 @@ async def authorize(actor: Actor, *, party_id: int, permission: Permission, pare
         return
     if actor.kind not in (ActorKind.MEMBER, ActorKind.API_KEY) or actor.party_id is None:
         raise AccessDenied("not allowed")
-    if permission not in ROLE_PERMISSIONS.get(actor.role or "", frozenset()):
-        from core.parties.errors import RoleNotAllowed
-
-        raise RoleNotAllowed("your role does not allow this")
     if actor.kind == ActorKind.MEMBER and not await _member_still_active(actor):
         raise AccessDenied("you are not a member of this party")
+    if permission not in ROLE_PERMISSIONS.get(actor.role or "", frozenset()):
+        raise RoleNotAllowed("your role does not allow this")
     if actor.party_id != party_id:
         target = await _facts(party_id)
         if not parent_may or target is None or target.parent_id != actor.party_id:
@@ -99,8 +94,6 @@ async def authorize(actor: Actor, *, party_id: int, permission: Permission, pare
     if permission != Permission.READ:
         own = await _facts(actor.party_id)
         if own is None or own.status != "active":
-            from core.parties.errors import PartyInactive
-
             raise PartyInactive("your party is not active: it can read but not act", party_id=actor.party_id)
 
 
@@ -109,5 +102,5 @@ async def admin_actor(*, telegram_user_id: int, request_id: str | None = None) -
     from core.parties.service import is_admin
 
     if not await is_admin(telegram_user_id):
-        raise AdminRequired("admins only")
+        raise NotAdmin("admins only")
     return Actor.admin(label=f"tg:{telegram_user_id}", telegram_user_id=telegram_user_id, request_id=request_id)

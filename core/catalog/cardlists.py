@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from core.access.actor import Actor
+from core.access.policy import require_admin
 from core.audit import service as audit
 from core.catalog.models import CardList, CardListItem, CardMode, Product
 from core.db import require_transaction
@@ -97,7 +99,8 @@ async def offers_for(party: Party) -> dict[int, Offer] | None:
 # --- Managing lists (admins) ----------------------------------------------------------------
 
 
-async def default_agent_list(*, actor: str) -> CardList:
+async def default_agent_list(*, actor: Actor) -> CardList:
+    require_admin(actor)
     existing = await CardList.get_or_none(is_default_agent_list=True)
     if existing:
         return existing
@@ -107,7 +110,8 @@ async def default_agent_list(*, actor: str) -> CardList:
     return created
 
 
-async def party_list(*, party_id: int, actor: str) -> CardList:
+async def party_list(*, party_id: int, actor: Actor) -> CardList:
+    require_admin(actor)
     existing = await CardList.get_or_none(party_id=party_id)
     if existing:
         return existing
@@ -129,11 +133,12 @@ def _decimal(value, what: str) -> Decimal:
 
 
 async def put_item(
-    *, card_list: CardList, product_id: int, actor: str, denominations: list | None = None,
+    *, card_list: CardList, product_id: int, actor: Actor, denominations: list | None = None,
     min_face=None, max_face=None,
 ) -> CardListItem:
     """Add or replace a card: fixed denominations, or a range (defaults to the product's own)."""
     require_transaction()
+    require_admin(actor)
     product = await Product.get_or_none(id=product_id)
     if product is None:
         raise InvalidCardListItem(f"no product {product_id}")
@@ -142,7 +147,7 @@ async def put_item(
         for value in values:
             if not product.min_face <= value <= product.max_face:
                 raise InvalidCardListItem(
-                    f"{value} is outside the card's {plain(product.min_face)}–{plain(product.max_face)}")
+                    f"{plain(value)} is outside the card's {plain(product.min_face)}–{plain(product.max_face)}")
         fields = {"mode": CardMode.FIXED, "denominations": [plain(v) for v in values],
                   "min_face": None, "max_face": None}
     else:
@@ -169,8 +174,9 @@ async def put_item(
     return item
 
 
-async def remove_item(*, card_list: CardList, product_id: int, actor: str) -> bool:
+async def remove_item(*, card_list: CardList, product_id: int, actor: Actor) -> bool:
     require_transaction()
+    require_admin(actor)
     deleted = await CardListItem.filter(card_list_id=card_list.id, product_id=product_id).delete()
     if deleted:
         await audit.record(actor=actor, action="cardlist.remove", object_type="card_list",
@@ -178,9 +184,10 @@ async def remove_item(*, card_list: CardList, product_id: int, actor: str) -> bo
     return bool(deleted)
 
 
-async def drop_party_list(*, party_id: int, actor: str) -> bool:
+async def drop_party_list(*, party_id: int, actor: Actor) -> bool:
     """The party falls back to the default list (agents) or the full catalog (partners)."""
     require_transaction()
+    require_admin(actor)
     card_list = await CardList.get_or_none(party_id=party_id)
     if card_list is None:
         return False

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from core.catalog.cardlists import Offer, offer_from_product, offers_for
 from core.catalog.models import Brand, Product
 from core.errors import DomainError
+from core.money import plain
 from core.parties.models import Party
 from core.pricing import service as pricing
 from core.pricing.errors import InvalidFaceValue, ProductNotFound
@@ -94,5 +95,5 @@ async def quote_purchase(*, party: Party, product_id: int, face: Decimal, quanti
     product, offer = await offer_for(party=party, product_id=product_id)
     face = pricing.check_face_value(product, face)
     if not offer.allows(face.normalize()):
-        raise InvalidFaceValue(f"{face} {product.currency} is not offered for this card")
+        raise InvalidFaceValue(f"{plain(face)} {product.currency} is not offered for this card")
     return await pricing.quote_for(party=party, product=product, face=face, quantity=quantity)

@@ -100,7 +100,8 @@ class Transfer(Model):
     credit_balance_after = fields.BigIntField()
     reference = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()
-    digest = fields.CharField(max_length=64)
+    # "<key id>:<hex HMAC>" (core.ledger.digest); a bare hex digest from before key ids.
+    digest = fields.CharField(max_length=96)
 
     class Meta:
         table = "ledger_transfer"
@@ -137,3 +138,30 @@ class Hold(Model):
     @property
     def remaining(self) -> int:
         return self.amount - self.captured - self.released
+
+
+class LedgerCheckpoint(Model):
+    """Where the periodic invariant check stands (one row). The incremental check verifies only
+    what came after it; `steller check` re-verifies everything."""
+
+    id = fields.IntField(primary_key=True)
+    # The stray-row pass (transfers outside every account's entry chain) reads ids above this.
+    transfer_floor = fields.BigIntField(default=0)
+    checked_at = fields.DatetimeField()
+    full_checked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ledger_check_checkpoint"
+
+
+class LedgerCheckpointAccount(Model):
+    """An account's last verified entry: the next check continues its chain from here."""
+
+    # Not a foreign key: only the checker reads it, next to the account row, and it must never
+    # stand in the way of anything done to accounts.
+    account_id = fields.BigIntField(primary_key=True)
+    seq = fields.BigIntField()
+    balance = fields.BigIntField()
+
+    class Meta:
+        table = "ledger_check_account"

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from tortoise.connection import get_connection
 
+from core.access.actor import Actor
+from core.access.policy import Permission, authorize, require_admin
 from core.audit import service as audit
 from core.db import require_transaction
 from core.errors import ValidationFailed
@@ -19,8 +21,10 @@ from core.ledger.errors import (
 )
 from core.ledger.models import Account, AccountKind, Hold, TransferKind
 from core.ledger.posting import Leg, Posted, apply_legs, claim_operation, lock_accounts
-from core.parties.errors import NotYourChild, PartyNotFound
-from core.parties.models import PartyStatus
+from core.access.errors import NotYourChild, PartyNotFound
+
+# Party statuses as stored (the ledger reads the party table directly and imports nothing of parties).
+ACTIVE, CLOSED = "active", "closed"
 
 _SHARE_PARTIES_SQL = (
     "SELECT id, kind, status, parent_id, currency, name FROM party WHERE id = ANY($1::bigint[]) "
@@ -50,7 +54,7 @@ async def share_lock_parties(*party_ids: int) -> dict[int, PartyRow]:
 
 
 def _require_active(party: PartyRow, what: str) -> None:
-    if party.status != PartyStatus.ACTIVE:
+    if party.status != ACTIVE:
         raise MoneyMovementRefused(
             f"{party.name} is {party.status}: {what} is not allowed", party_id=party.id
         )
@@ -65,9 +69,10 @@ def _positive(amount: int) -> int:
 # --- Top-ups, allocations, reclaims, adjustments --------------------------------------------
 
 
-async def topup(*, party_id: int, amount: int, reference: str, actor: str) -> Posted:
+async def topup(*, actor: Actor, party_id: int, amount: int, reference: str) -> Posted:
     """Admin credit from outside. The external reference makes it idempotent."""
     require_transaction()
+    require_admin(actor)
     _positive(amount)
     if not reference or not reference.strip():
         raise ValidationFailed("a top-up needs an external reference", code="ledger.reference_required")
@@ -92,10 +97,14 @@ async def topup(*, party_id: int, amount: int, reference: str, actor: str) -> Po
 
 
 async def allocate(
-    *, parent_id: int, child_id: int, amount: int, actor: str, idempotency_key: str
+    *, actor: Actor, parent_id: int, child_id: int, amount: int, idempotency_key: str
 ) -> Posted:
-    """Parent funds one of its direct children from its own balance (never from credit)."""
+    """Parent funds one of its direct children from its own balance (never from credit).
+
+    The parent's owner or manager acts (or an admin); the child must be the parent's direct child.
+    """
     require_transaction()
+    await authorize(actor, party_id=parent_id, permission=Permission.MOVE_MONEY)
     _positive(amount)
     parties = await share_lock_parties(parent_id, child_id)
     parent, child = parties[parent_id], parties[child_id]
@@ -122,9 +131,12 @@ async def allocate(
     return posted
 
 
-async def reclaim(*, child_id: int, amount: int, actor: str, idempotency_key: str,
+async def reclaim(*, actor: Actor, child_id: int, amount: int, idempotency_key: str,
                   parent_id: int | None = None) -> Posted:
-    """Money back from a child to its parent: never more than the child's own available balance."""
+    """Money back from a child to its parent: never more than the child's own available balance.
+
+    The parent's owner or manager acts (or an admin); `parent_id`, when given, must be the parent.
+    """
     require_transaction()
     _positive(amount)
     child_row = (await share_lock_parties(child_id))[child_id]
@@ -132,6 +144,7 @@ async def reclaim(*, child_id: int, amount: int, actor: str, idempotency_key: st
         raise NotYourChild("a top-level party has no parent to give money back to")
     if parent_id is not None and child_row.parent_id != parent_id:
         raise NotYourChild("that party is not your direct child", child_id=child_id)
+    await authorize(actor, party_id=child_row.parent_id, permission=Permission.MOVE_MONEY)
     parties = await share_lock_parties(child_row.parent_id, child_id)
     parent, child = parties[child_row.parent_id], parties[child_id]
     posted = await claim_operation(
@@ -155,9 +168,10 @@ async def reclaim(*, child_id: int, amount: int, actor: str, idempotency_key: st
     return posted
 
 
-async def adjust(*, party_id: int, amount: int, reason: str, actor: str, idempotency_key: str) -> Posted:
+async def adjust(*, actor: Actor, party_id: int, amount: int, reason: str, idempotency_key: str) -> Posted:
     """Admin correction, signed: positive credits the wallet, negative debits it (within credit)."""
     require_transaction()
+    require_admin(actor)
     if not isinstance(amount, int) or amount == 0:
         raise InvalidAmount("an adjustment needs a non-zero amount")
     if not reason or not reason.strip():
@@ -170,13 +184,15 @@ async def adjust(*, party_id: int, amount: int, reason: str, actor: str, idempot
     )
     if posted.replayed:
         return posted
-    if party.status == PartyStatus.CLOSED:
+    if party.status == CLOSED:
         raise MoneyMovementRefused("the party is closed", party_id=party_id)
     funding = await system_account(AccountKind.FUNDING, party.currency)
     wallet = await party_account(party_id, AccountKind.WALLET, party.currency)
+    # The balance the audit entry shows as "before" is read under the lock the transfer writes under.
+    locked = await lock_accounts([funding.id, wallet.id])
+    before = locked[wallet.id].balance
     leg = Leg(funding.id, wallet.id, amount) if amount > 0 else Leg(wallet.id, funding.id, -amount)
-    before = wallet.balance
-    await apply_legs(posted, [leg], allow_credit=frozenset({wallet.id}))
+    await apply_legs(posted, [leg], allow_credit=frozenset({wallet.id}), locked=locked)
     await audit.record(
         actor=actor, action="ledger.adjustment", object_type="party", object_id=party_id,
         before={"balance": before}, after={"balance": before + amount, "amount": amount,
@@ -189,8 +205,9 @@ async def adjust(*, party_id: int, amount: int, reason: str, actor: str, idempot
     return posted
 
 
-async def set_credit_limit(*, party_id: int, limit: int, actor: str) -> Account:
+async def set_credit_limit(*, actor: Actor, party_id: int, limit: int) -> Account:
     require_transaction()
+    require_admin(actor)
     if not isinstance(limit, int) or limit < 0:
         raise InvalidAmount("a credit limit is zero or more")
     party = (await share_lock_parties(party_id))[party_id]
@@ -214,9 +231,12 @@ async def set_credit_limit(*, party_id: int, limit: int, actor: str) -> Account:
 # --- Holds for orders ------------------------------------------------------------------------
 
 
-async def hold(*, party_id: int, amount: int, reference: str, actor: str, idempotency_key: str,
+async def hold(*, party_id: int, amount: int, reference: str, actor: Actor | str, idempotency_key: str,
                memo: str | None = None) -> Hold:
-    """Reserve an order's total: wallet → the party's holds account (credit may be used)."""
+    """Reserve an order's total: wallet → the party's holds account (credit may be used).
+
+    Internal to ordering: `orders.create_order` authorized the actor before it asks for the hold.
+    """
     require_transaction()
     _positive(amount)
     party = (await share_lock_parties(party_id))[party_id]
@@ -257,7 +277,14 @@ class WalletSummary:
     commission: int
 
 
-async def wallet_summary(*, party_id: int) -> WalletSummary:
+async def wallet_summary(*, actor: Actor, party_id: int) -> WalletSummary:
+    """The party's members, its direct parent and admins see a wallet; nobody else."""
+    await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
+    return await read_wallet(party_id=party_id)
+
+
+async def read_wallet(*, party_id: int) -> WalletSummary:
+    """The wallet's figures without an authorization check: for the core's own use (events, reports)."""
     accounts = {a.kind: a for a in await Account.filter(party_id=party_id)}
     wallet = accounts.get(AccountKind.WALLET)
     if wallet is None:
@@ -315,7 +342,9 @@ async def statement(*, account_id: int, limit: int = 50, before_seq: int | None 
     ]
 
 
-async def wallet_statement(*, party_id: int, limit: int = 50, before_seq: int | None = None) -> list[StatementLine]:
+async def wallet_statement(*, actor: Actor, party_id: int, limit: int = 50,
+                           before_seq: int | None = None) -> list[StatementLine]:
+    await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
     wallet = await Account.get_or_none(party_id=party_id, kind=AccountKind.WALLET)
     if wallet is None:
         raise PartyNotFound(f"party {party_id} has no wallet", party_id=party_id)

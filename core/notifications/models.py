@@ -69,3 +69,18 @@ class Notification(Model):
     class Meta:
         table = "notification"
         indexes = (("status", "next_attempt_at"), ("party_id", "channel", "id"))
+
+
+class AdminAlert(Model):
+    """When admins were last told about one problem (core.notifications.alerts).
+
+    Written in the same transaction as the alert's outbox rows: the mark and the message commit
+    together, so a crash never leaves a problem marked as reported that nobody was told about.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200, unique=True)  # what the problem is, e.g. "invariants:<hash>"
+    last_sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "admin_alert"

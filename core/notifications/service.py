@@ -21,16 +21,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from tortoise.expressions import Q
 
+from core.access.actor import Actor
+from core.access.policy import Permission, authorize
 from core.audit import service as audit
 from core.config import get_settings
 from core.crypto import decrypt, encrypt
 from core.db import atomic, require_transaction
 from core.logging import get_logger, redact_secrets
+from core.notifications import urls
 from core.notifications.errors import (
     DeliveryNotFound,
     InvalidWebhookUrl,
@@ -44,6 +46,7 @@ from core.notifications.models import (
     WebhookEndpoint,
 )
 from core.notifications.telegram import TelegramNotifier, TelegramRetryLater, TelegramUndeliverable
+from core.notifications.transport import AddressRefused
 from core.parties.errors import PartyNotFound
 from core.parties.models import AdminUser, Member, MemberRole, MemberStatus, Party
 
@@ -267,21 +270,6 @@ async def notify_admins(*, message_key: str, params: dict, buttons: list | None 
 # --- Webhook configuration ------------------------------------------------------------------------
 
 
-def _validate_url(url: str) -> str:
-    url = (url or "").strip()
-    if not url or len(url) > 2048 or any(ch.isspace() for ch in url):
-        raise InvalidWebhookUrl("the webhook URL must be an http(s) URL of at most 2048 characters", field="url")
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
-        raise InvalidWebhookUrl("the webhook URL has an invalid port", field="url") from exc
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidWebhookUrl("the webhook URL must start with https:// (or http://) and name a host",
-                                field="url")
-    return url
-
-
 def _validate_events(events: Iterable[str] | None) -> list[str]:
     if events is None:
         return list(EVENT_TYPES)
@@ -299,17 +287,19 @@ def _endpoint_snapshot(endpoint: WebhookEndpoint) -> dict:
 
 
 async def set_webhook(
-    *, party_id: int, url: str, events: Iterable[str] | None, actor: str
+    *, actor: Actor, party_id: int, url: str, events: Iterable[str] | None
 ) -> tuple[WebhookEndpoint, str | None]:
     """PUT: create or replace the party's url and events.
 
     The signing secret is generated (and returned, the only time it is readable) when the endpoint is
     created; later PUTs keep it and return None, so changing the URL never breaks signature checks.
     A new secret comes from rotate_secret(). `events=None` subscribes to every type; [] to none.
+    The URL must be https to a public address (core.notifications.urls); its host is resolved here.
     """
     require_transaction()
-    url = _validate_url(url)
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
     events = _validate_events(events)
+    url = await urls.validate_webhook_url(url, allow_private=get_settings().webhooks_may_reach_private())
     # Serializes concurrent first PUTs for one party (the second would hit the unique party_id).
     party = await Party.filter(id=party_id).select_for_update().first()
     if party is None:
@@ -332,16 +322,18 @@ async def set_webhook(
     return endpoint, None
 
 
-async def get_webhook(*, party_id: int) -> WebhookEndpoint | None:
+async def get_webhook(*, actor: Actor, party_id: int) -> WebhookEndpoint | None:
+    await authorize(actor, party_id=party_id, permission=Permission.READ)
     return await WebhookEndpoint.get_or_none(party_id=party_id)
 
 
-async def rotate_secret(*, party_id: int, actor: str, now: datetime | None = None) -> str:
+async def rotate_secret(*, actor: Actor, party_id: int, now: datetime | None = None) -> str:
     """A new signing secret, returned once; the replaced one keeps signing for 24 h.
 
     Rotating again inside the overlap drops the oldest secret at once: at most two are ever valid.
     """
     require_transaction()
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
     endpoint = await WebhookEndpoint.filter(party_id=party_id).select_for_update().first()
     if endpoint is None:
         raise WebhookNotConfigured("set a webhook URL first")
@@ -367,20 +359,24 @@ def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
     return result
 
 
-async def send_test_ping(*, party_id: int, livemode: bool = True) -> Notification:
+async def send_test_ping(*, actor: Actor, party_id: int, livemode: bool = True) -> Notification:
     """A `ping` delivery to the party's endpoint (whatever it subscribes to); enqueue after commit."""
     require_transaction()
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
     if not await WebhookEndpoint.exists(party_id=party_id):
         raise WebhookNotConfigured("set a webhook URL first")
     return await _create_webhook_row(party_id=party_id, event_type="ping", data=PING_DATA, livemode=livemode)
 
 
-async def replay(*, party_id: int, notification_id: int, livemode: bool | None = None) -> Notification:
+async def replay(
+    *, actor: Actor, party_id: int, notification_id: int, livemode: bool | None = None
+) -> Notification:
     """A new pending delivery of the same event (same event id and body) to the party's current endpoint.
 
     Another party's delivery (or, with `livemode`, one of the other mode) does not exist for the caller.
     """
     require_transaction()
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
     query = Notification.filter(id=notification_id, party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
         query = query.filter(livemode=livemode)
@@ -401,9 +397,10 @@ class DeliveryPage:
 
 
 async def list_deliveries(
-    *, party_id: int, limit: int = 20, cursor: int | None = None, livemode: bool | None = None
+    *, actor: Actor, party_id: int, limit: int = 20, cursor: int | None = None, livemode: bool | None = None
 ) -> DeliveryPage:
     """The party's webhook deliveries, newest first (cursor = the last id seen)."""
+    await authorize(actor, party_id=party_id, permission=Permission.READ)
     limit = max(1, min(int(limit), MAX_PAGE))
     query = Notification.filter(party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
@@ -492,6 +489,11 @@ async def _post_webhook(row: Notification, target: _WebhookTarget | None, http: 
                         now: datetime) -> _Attempt:
     if target is None:
         return _Attempt(permanent=True, error="no webhook endpoint configured")
+    try:
+        # Stored under an earlier policy (say http in development)? Checked again before each send.
+        urls.check_url_shape(target.url, allow_private=get_settings().webhooks_may_reach_private())
+    except InvalidWebhookUrl as exc:
+        return _Attempt(permanent=True, error=_short_error(f"refused: {exc.message}"))
     body = event_body(row.payload)
     headers = {
         "Content-Type": "application/json",
@@ -500,11 +502,15 @@ async def _post_webhook(row: Notification, target: _WebhookTarget | None, http: 
         SIGNATURE_HEADER: signature_header(secrets=target.secrets, timestamp=int(now.timestamp()), body=body),
     }
     try:
-        # A total deadline (httpx's timeout is per phase); the body is never read (it may be huge).
+        # A total deadline (httpx's timeout is per phase). The response body is never read (0 bytes:
+        # it may be huge or endless) and a redirect is an answer, never followed.
         async with asyncio.timeout(WEBHOOK_TIMEOUT_SECONDS):
             async with http.stream("POST", target.url, content=body, headers=headers,
-                                   timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+                                   timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as response:
                 status_code = response.status_code
+    except AddressRefused as exc:
+        # DNS may be fixed by the partner: retried on the schedule like any failed connect.
+        return _Attempt(error=f"refused: the webhook host resolves to {exc.reason}")
     except (TimeoutError, httpx.TimeoutException):
         return _Attempt(error=f"no response within {WEBHOOK_TIMEOUT_SECONDS:g} s")
     except httpx.HTTPError as exc:

@@ -61,6 +61,22 @@ class Order(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     placed_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
+    # Bamboo said the order is final while some cards had no code yet: polled until then, with a bound.
+    cards_pending_since = fields.DatetimeField(null=True)
+    # An admin must look at this order (why, since when); admins were alerted once when it was set.
+    attention_reason = fields.CharField(max_length=500, null=True)
+    attention_at = fields.DatetimeField(null=True)
+    # The worker stopped working on it (a settlement error no retry heals): only an admin settles it.
+    halted_at = fields.DatetimeField(null=True)
+    # What the vendor leg booked (minor units of `currency`) and how far it is from the quote's cost
+    # of the delivered cards (positive: the vendor charged more; revenue absorbed it).
+    vendor_cost = fields.BigIntField(null=True)
+    vendor_cost_difference = fields.BigIntField(null=True)
+    vendor_cost_source = fields.CharField(max_length=16, null=True)  # vendor | vendor_fx | quote | none
+    # What Bamboo said it charged, in its account's currency, and the rate used to book it.
+    vendor_charged = fields.DecimalField(max_digits=18, decimal_places=4, null=True)
+    vendor_charge_currency = fields.CharField(max_length=3, null=True)
+    vendor_charge_rate = fields.DecimalField(max_digits=24, decimal_places=10, null=True)
 
     class Meta:
         table = "order"

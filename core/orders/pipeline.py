@@ -2,27 +2,35 @@
 
 Each step returns what should happen next (`Step`); the job layer turns that into an arq job with
 a deterministic id. No step holds a database transaction open while it talks to the vendor.
+
+Attempts. Only a place request that really went out counts towards MAX_PLACE_ATTEMPTS: the Bamboo
+account lookup, a rate-limit wait, a refused connection and our own configuration errors are
+deferrals. Configuration errors (no Bamboo account for the currency, credentials refused, an answer
+we cannot read, Bamboo refusing us rather than the order) alert the admins once and retry slowly.
+Giving up proves first that Bamboo has no such order: one last lookup by requestId once the last
+attempt's request can no longer be on its way.
+
+Settlement never loops: an error no retry heals (a missing commission account, a ledger rule)
+halts the order — it leaves the worker's and the reconciler's hands, admins are alerted once, and
+an admin settles it (`core.orders.resolve`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from core.crypto import encrypt
-from core.db import atomic
-from core.ledger import service as ledger
-from core.ledger.accounts import party_account, system_account
-from core.ledger.models import AccountKind, Hold, TransferKind
-from core.ledger.posting import Leg, lock_accounts
-from core.ledger.service import Split
+from core.config import get_settings
+from core.db import atomic, is_retryable_db_error, run_atomic
 from core.logging import get_logger
 from core.orders import service as orders
-from core.orders.models import TERMINAL_STATUSES, Card, Order, OrderStatus
-from core.parties.models import Party
+from core.orders.models import TERMINAL_STATUSES, Order, OrderStatus
+from core.orders.settle import cards_at_vendor, charge_of, settle_locked
 from core.vendors.bamboo import (
     BambooClient,
+    NoVendorAccount,
     OrderAlreadyExists,
     OrderNotFound,
     OrderProduct,
@@ -31,6 +39,7 @@ from core.vendors.bamboo import (
     VendorOutcomeUnknown,
     VendorRateLimited,
     VendorRejected,
+    VendorResponseInvalid,
     VendorUnavailable,
 )
 from core.vendors.bamboo import Order as VendorOrder
@@ -44,9 +53,12 @@ POLL_DELAYS = (0.5, 1, 1, 2, 2, 4, 8, 15, 30, 60)
 # After a timeout the request may still be on its way: look for it only after this grace.
 OUTCOME_UNKNOWN_GRACE = 5.0
 RETRY_DELAY = 30.0
+# A configuration problem (no account, credentials, unreadable answers) is not fixed in seconds.
+CONFIG_RETRY_DELAY = 300.0
 # Placements that provably did not reach Bamboo (each one checked by polling) before giving up.
 # Outages do not count: while Bamboo is down the order waits in "placing" and is polled.
 MAX_PLACE_ATTEMPTS = 5
+WORKER = "worker"
 
 
 @dataclass(frozen=True)
@@ -71,28 +83,38 @@ def _short(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
 
+# --- place -------------------------------------------------------------------------------------
+
+
 async def place(*, order_id, vendor: BambooClient) -> Step:
     """Send the order to Bamboo once. A second run never re-sends blindly: it polls first."""
-    async with atomic():
-        order = await orders.lock_order(order_id)
-        if order.status in TERMINAL_STATUSES:
-            return Step.done()
-        if order.status == OrderStatus.PROCESSING:
-            return Step("poll")
-        if order.status == OrderStatus.PLACING:
-            # An earlier attempt may have reached Bamboo (crash, timeout): find out first.
-            return Step("poll")
-        if order.attempts >= MAX_PLACE_ATTEMPTS:
-            give_up = True
-        else:
-            give_up = False
-            await orders.move(order, OrderStatus.PLACING, attempts=order.attempts + 1,
-                          placed_at=datetime.now(UTC))
-    if give_up:
-        return await settle_failed(order_id=order_id, code="vendor.unavailable",
-                                   message="the vendor did not accept the order after several attempts")
+    order = await Order.get(id=order_id)
+    if order.is_terminal or order.halted_at is not None:
+        return Step.done()
+    if order.status != OrderStatus.PENDING:
+        return Step("poll")  # an earlier attempt may have reached Bamboo (crash, timeout): find out first
+    if order.attempts >= MAX_PLACE_ATTEMPTS:
+        return await _give_up(order, vendor)
+    # The account first: a failed lookup never sent the order, so it is no attempt.
     try:
         account_id = await vendor.resolve_account_id(order.card_currency)
+    except NoVendorAccount as exc:
+        return await _defer(order_id, exc, CONFIG_RETRY_DELAY,
+                            alert=(f"vendor_account:{order.card_currency}", "no_account"))
+    except VendorAuthError as exc:
+        return await _defer(order_id, exc, CONFIG_RETRY_DELAY, alert=("vendor_auth", "auth"))
+    except VendorRateLimited as exc:
+        return await _defer(order_id, exc, exc.wait_seconds)
+    except VendorError as exc:  # down, 5xx, unreadable: the order itself never went out
+        return await _defer(order_id, exc, RETRY_DELAY / 6)
+    async with atomic():
+        order = await orders.lock_order(order_id)
+        if order.is_terminal or order.halted_at is not None:
+            return Step.done()
+        if order.status != OrderStatus.PENDING:
+            return Step("poll")
+        await orders.move(order, OrderStatus.PLACING, attempts=order.attempts + 1, placed_at=datetime.now(UTC))
+    try:
         await vendor.place_order(
             request_id=order.vendor_request_id, account_id=account_id,
             products=[OrderProduct(product_id=order.product_id, quantity=order.quantity,
@@ -103,12 +125,12 @@ async def place(*, order_id, vendor: BambooClient) -> Step:
     except VendorRejected as exc:
         if exc.code in RETRYABLE_REJECTIONS:
             log.warning("vendor_refused_us", order_id=str(order_id), code=exc.code)
-            return await _back_to_pending(order_id, exc, RETRY_DELAY)
+            return await _back_to_pending(order_id, exc, RETRY_DELAY, alert=(f"vendor_refused:{exc.code}", exc.code))
         return await settle_failed(order_id=order_id, code=f"vendor.{exc.code}", message=exc.message)
     except VendorRateLimited as exc:
         return await _back_to_pending(order_id, exc, exc.wait_seconds)
     except VendorAuthError as exc:
-        return await _back_to_pending(order_id, exc, RETRY_DELAY)
+        return await _back_to_pending(order_id, exc, CONFIG_RETRY_DELAY, alert=("vendor_auth", "auth"))
     except VendorUnavailable as exc:
         if not exc.request_sent:
             return await _back_to_pending(order_id, exc, RETRY_DELAY / 6)
@@ -117,6 +139,8 @@ async def place(*, order_id, vendor: BambooClient) -> Step:
     except VendorOutcomeUnknown as exc:
         await _note_error(order_id, exc)
         return Step("poll", OUTCOME_UNKNOWN_GRACE, placement_over=order.attempts)
+    except VendorResponseInvalid as exc:
+        return await _unreadable_answer(order, exc, vendor)
     async with atomic():
         order = await orders.lock_order(order_id)
         if order.status == OrderStatus.PLACING:
@@ -124,12 +148,39 @@ async def place(*, order_id, vendor: BambooClient) -> Step:
     return Step("poll", poll_delay(0))
 
 
-async def _back_to_pending(order_id, error: Exception, delay: float, *, reached_vendor: bool = False) -> Step:
+async def _alert_vendor_problem(alert: tuple[str, str], order_id, error: Exception) -> list:
+    """Admins hear once (per problem and TTL) that the vendor refuses us for a reason of ours."""
+    from core.notifications.alerts import alert_admins_once
+
+    key, problem = alert
+    return await alert_admins_once(key=f"vendor_config:{key}", message_key="admin.vendor_config",
+                                   params={"problem": problem, "error": _short(error)[:300],
+                                           "order_id": str(order_id)})
+
+
+async def _defer(order_id, error: Exception, delay: float, *, alert: tuple[str, str] | None = None) -> Step:
+    """A pending order waits without an attempt (nothing was sent); the next place job gets a new id."""
+    rows: list = []
+    async with atomic():
+        order = await orders.lock_order(order_id)
+        if order.status != OrderStatus.PENDING:
+            return Step.done() if order.is_terminal else Step("poll")
+        order.last_error = _short(error)
+        order.deferrals += 1
+        await order.save(update_fields=["last_error", "deferrals", "updated_at"])
+        if alert is not None:
+            rows = await _alert_vendor_problem(alert, order_id, error)
+    return Step("place", max(delay, 0.5), rows)
+
+
+async def _back_to_pending(order_id, error: Exception, delay: float, *, reached_vendor: bool = False,
+                           alert: tuple[str, str] | None = None) -> Step:
     """The vendor provably does not have the order: it may be placed again later.
 
     Only attempts that reached Bamboo count towards MAX_PLACE_ATTEMPTS; a rate limit or a
     refused connection is a deferral, so a 429 storm or an outage never fails an order.
     """
+    rows: list = []
     async with atomic():
         order = await orders.lock_order(order_id)
         if order.status == OrderStatus.PLACING:
@@ -137,37 +188,90 @@ async def _back_to_pending(order_id, error: Exception, delay: float, *, reached_
             if not reached_vendor:
                 changes["attempts"] = max(order.attempts - 1, 0)
             await orders.move(order, OrderStatus.PENDING, **changes)
-    return Step("place", max(delay, 0.5))
+            if alert is not None:
+                rows = await _alert_vendor_problem(alert, order_id, error)
+    return Step("place", max(delay, 0.5), rows)
 
 
-async def _note_error(order_id, error: Exception) -> None:
+async def _note_error(order_id, error: Exception, *, alert: tuple[str, str] | None = None) -> list:
     async with atomic():
         order = await orders.lock_order(order_id)
         order.last_error = _short(error)
         await order.save(update_fields=["last_error", "updated_at"])
+        return await _alert_vendor_problem(alert, order_id, error) if alert is not None else []
 
 
-def _placement_may_be_in_flight(order: Order, vendor: BambooClient) -> bool:
-    """Whether the request of the attempt that made this order `placing` may still reach Bamboo.
+async def _unreadable_answer(order: Order, error: VendorResponseInvalid, vendor: BambooClient) -> Step:
+    """Bamboo answered the place call with something we cannot read: a contract or configuration
+    problem (a wrong BAMBOO_BASE_URL answers 404), not the order's. Look the order up: if Bamboo
+    has it, go on polling; if not, the order waits without losing an attempt, and admins hear."""
+    try:
+        await vendor.get_order(order.vendor_request_id)
+    except OrderNotFound:
+        return await _back_to_pending(order.id, error, CONFIG_RETRY_DELAY, alert=("unreadable", "unreadable"))
+    except VendorError:  # the lookup failed too: the normal poll decides later
+        await _note_error(order.id, error)
+        return Step("poll", OUTCOME_UNKNOWN_GRACE, placement_over=order.attempts)
+    await _note_error(order.id, error)
+    return Step("poll", 0.0, placement_over=order.attempts)
 
-    The order turns `placing` before its job waits for slots of the shared rate budget (accounts once
-    per process, the product, place-order: up to the limiter's max wait each) and sends (the accounts
-    call, the order) with the client's timeouts. Until that much time has passed, only the sending
-    job can tell its request is over (`placement_over`).
+
+async def _give_up(order: Order, vendor: BambooClient) -> Step:
+    """After MAX_PLACE_ATTEMPTS: release the money only once Bamboo provably has no such order."""
+    wait = _in_flight_seconds_left(order, vendor)
+    if wait > 0:  # the last attempt's request could still arrive: look after that
+        return await _defer(order.id, RuntimeError("waiting out the last attempt before giving up"), wait)
+    try:
+        found = await vendor.get_order(order.vendor_request_id)
+    except OrderNotFound:
+        return await settle_failed(order_id=order.id, code="vendor.unavailable",
+                                   message="the vendor did not accept the order after several attempts")
+    except VendorRateLimited as exc:
+        return await _defer(order.id, exc, exc.wait_seconds)
+    except VendorError as exc:
+        return await _defer(order.id, exc, RETRY_DELAY)
+    log.warning("order_found_at_vendor_before_giving_up", order_id=str(order.id), status=found.status)
+    async with atomic():
+        locked = await orders.lock_order(order.id)
+        if locked.status == OrderStatus.PENDING and locked.halted_at is None:
+            await orders.move(locked, OrderStatus.PLACING)
+    return Step("poll", 0.0, placement_over=order.attempts)
+
+
+def _in_flight_window(vendor: BambooClient) -> float | None:
+    """How long after an order turns `placing` its request may still reach Bamboo.
+
+    The order turns `placing` before its job waits for slots of the shared rate budget (the
+    product, place-order: up to the limiter's max wait each) and sends with the client's timeouts.
+    None: no shared budget, so nothing waits and the sending job alone knows its request is over.
     """
     limiter = vendor.rate_limiter
-    if order.placed_at is None or limiter is None or not limiter.enabled:
-        return False
+    if limiter is None or not limiter.enabled:
+        return None
     max_wait = limiter.max_wait_seconds if limiter.max_wait_seconds is not None else 120.0
     t = vendor.timeout
     request = sum(x or 0 for x in (t.connect, t.write, t.read, t.pool))
-    window = 3 * max_wait + 2 * request + OUTCOME_UNKNOWN_GRACE
-    return datetime.now(UTC) - order.placed_at < timedelta(seconds=window)
+    return 3 * max_wait + 2 * request + OUTCOME_UNKNOWN_GRACE
+
+
+def _in_flight_seconds_left(order: Order, vendor: BambooClient) -> float:
+    window = _in_flight_window(vendor)
+    if window is None or order.placed_at is None:
+        return 0.0
+    return max(0.0, window - (datetime.now(UTC) - order.placed_at).total_seconds())
+
+
+def _placement_may_be_in_flight(order: Order, vendor: BambooClient) -> bool:
+    """Whether the request of the attempt that made this order `placing` may still reach Bamboo."""
+    return _in_flight_seconds_left(order, vendor) > 0
+
+
+# --- poll --------------------------------------------------------------------------------------
 
 
 async def poll(*, order_id, vendor: BambooClient, placement_over: int | None = None) -> Step:
     order = await Order.get(id=order_id)
-    if order.status in TERMINAL_STATUSES:
+    if order.status in TERMINAL_STATUSES or order.halted_at is not None:
         return Step.done()
     if order.status == OrderStatus.PENDING:
         return Step("place")
@@ -187,129 +291,113 @@ async def poll(*, order_id, vendor: BambooClient, placement_over: int | None = N
         return Step("poll", poll_delay(order.polls))
     except VendorRateLimited as exc:
         return Step("poll", max(exc.wait_seconds, poll_delay(order.polls)), placement_over=placement_over)
+    except (VendorAuthError, VendorResponseInvalid) as exc:  # ours to fix, not the order's: say so, poll slowly
+        problem = "auth" if isinstance(exc, VendorAuthError) else "unreadable"
+        rows = await _note_error(order_id, exc, alert=(problem, problem))
+        return Step("poll", max(RETRY_DELAY, poll_delay(order.polls)), rows, placement_over=placement_over)
     except VendorError as exc:
         await _note_error(order_id, exc)
         return Step("poll", poll_delay(order.polls), placement_over=placement_over)
-    if not vendor_order.is_terminal:
-        if order.status == OrderStatus.PLACING:
-            async with atomic():
-                locked = await orders.lock_order(order_id)
-                if locked.status == OrderStatus.PLACING:
-                    await orders.move(locked, OrderStatus.PROCESSING)
-        return Step("poll", poll_delay(order.polls))
-    return await settle(order_id=order_id, vendor_order=vendor_order)
+    pending = cards_at_vendor(vendor_order).pending if vendor_order.is_terminal else 0
+    if vendor_order.is_terminal and (not pending or await _stop_waiting_for_cards(order, pending)):
+        return await settle(order_id=order_id, vendor_order=vendor_order)
+    if order.status == OrderStatus.PLACING:  # Bamboo has it: it is processing, not being placed
+        async with atomic():
+            locked = await orders.lock_order(order_id)
+            if locked.status == OrderStatus.PLACING:
+                await orders.move(locked, OrderStatus.PROCESSING)
+    return Step("poll", poll_delay(order.polls))
 
 
-def _delivered_cards(vendor_order: VendorOrder) -> list:
-    return [c for c in vendor_order.cards() if c.card_code is not None and (c.status or "Sold") != "Failed"]
+async def _stop_waiting_for_cards(order: Order, pending: int) -> bool:
+    """Bamboo is final but some cards have no code yet: wait for them, ORDER_CARD_WAIT_SECONDS at most.
+
+    Bamboo charged for them, so refunding them early would pay the buyer back for cards that are
+    about to arrive. Past the bound the order settles on what was delivered.
+    """
+    wait = timedelta(seconds=get_settings().order_card_wait_seconds)
+    now = datetime.now(UTC)
+    if order.cards_pending_since is None:
+        await Order.filter(id=order.id, cards_pending_since__isnull=True).update(cards_pending_since=now)
+        log.info("order_waits_for_cards", order_id=str(order.id), pending=pending)
+        return wait.total_seconds() <= 0
+    if now - order.cards_pending_since < wait:
+        return False
+    log.warning("order_cards_never_arrived", order_id=str(order.id), pending=pending)
+    return True
+
+
+# --- settle ------------------------------------------------------------------------------------
 
 
 async def settle(*, order_id, vendor_order: VendorOrder) -> Step:
-    """Store the cards, capture what was delivered, release the rest, notify — exactly once."""
-    async with atomic():
-        order = await orders.lock_order(order_id)
-        if order.status in TERMINAL_STATUSES:
-            return Step.done()  # another worker got here first
-        delivered = _delivered_cards(vendor_order)[: order.quantity]
-        if vendor_order.status == VendorStatus.FAILED:
-            delivered = []
-        for position, card in enumerate(delivered):
-            code = card.card_code.get_secret_value()
-            expires = card.expiration_date.isoformat() if card.expiration_date else None
-            await Card.create(
-                # Bamboo's card id; its position in the order when Bamboo gives none (never the serial).
-                order_id=order.id, vendor_card_id=str(card.id) if card.id is not None else f"#{position}",
-                code_encrypted=encrypt(code),
-                pin_encrypted=encrypt(card.pin.get_secret_value()) if card.pin else None,
-                serial_encrypted=encrypt(card.serial_number) if card.serial_number else None,
-                expires_encrypted=encrypt(expires) if expires else None,
-                code_last4=code[-4:],
-            )
-        count = len(delivered)
-        if count == 0:
-            status = OrderStatus.FAILED
-        elif count < order.quantity:
-            status = OrderStatus.PARTIALLY_COMPLETED
-        else:
-            status = OrderStatus.COMPLETED
-        await _settle_money(order, count)
-        failure_code = failure_message = None
-        if status == OrderStatus.FAILED:
-            failure_code = "vendor.failed"
-            failure_message = (vendor_order.error_message or "the vendor could not deliver this card")[:500]
-        await orders.move(order, status, cards_delivered=count, completed_at=datetime.now(UTC),
-                          vendor_order_id=None if vendor_order.order_id is None else str(vendor_order.order_id),
-                          failure_code=failure_code, failure_message=failure_message)
-        notifications = await _notify_settled(order)
-    log.info("order_settled", order_id=str(order_id), status=status, cards=count)
-    return Step.done(notifications)
+    """Store the cards Bamboo delivered, book what it charged, capture their share, release the rest,
+    notify — exactly once (several workers may get here with the same answer)."""
+    at_vendor = cards_at_vendor(vendor_order)
+    failure = None
+    if not at_vendor.delivered:
+        failure = ("vendor.failed", (vendor_order.error_message or "the vendor could not deliver this card"))
+    vendor_order_id = None if vendor_order.order_id is None else str(vendor_order.order_id)
+
+    async def go(order: Order) -> list:
+        return await settle_locked(order, cards=at_vendor.delivered, charge=charge_of(vendor_order), actor=WORKER,
+                                   failure=failure, vendor_order_id=vendor_order_id)
+
+    return await _settle_or_halt(order_id, go)
 
 
 async def settle_failed(*, order_id, code: str, message: str) -> Step:
-    """The vendor refused the order outright: the whole hold goes back."""
+    """The vendor refused the order outright (or provably never got it): the whole hold goes back."""
+    async def go(order: Order) -> list:
+        return await settle_locked(order, cards=[], charge=None, actor=WORKER, failure=(code, message))
+
+    return await _settle_or_halt(order_id, go)
+
+
+async def _settle_or_halt(order_id, settle_order) -> Step:
+    async def once() -> Step:
+        order = await orders.lock_order(order_id)
+        if order.is_terminal or order.halted_at is not None:
+            return Step.done()  # another worker got here first, or an admin has it
+        return Step.done(await settle_order(order))
+
+    try:
+        return await run_atomic(once)
+    except Exception as exc:
+        if heals_by_retrying(exc):
+            raise  # the job is retried, and the reconciler comes back to it
+        return await halt(order_id, exc)
+
+
+def heals_by_retrying(exc: BaseException) -> bool:
+    """A lost race or a lost connection heals; a broken rule (a missing account, a bug) does not."""
+    if is_retryable_db_error(exc):
+        return True
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    transient = (OSError, asyncio.TimeoutError, DBConnectionError, asyncpg.PostgresConnectionError,
+                 asyncpg.InterfaceError)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, transient):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def halt(order_id, error: Exception) -> Step:
+    """Stop working on the order and hand it to the admins (once): retrying would loop forever."""
+    from core.orders.attention import flag_for_attention
+
+    code = getattr(error, "code", None) or type(error).__name__
+    reason = f"settlement failed: {code}: {getattr(error, 'message', None) or error}"[:500]
+    log.error("order_settlement_halted", order_id=str(order_id), error=type(error).__name__, code=code)
     async with atomic():
         order = await orders.lock_order(order_id)
-        if order.status in TERMINAL_STATUSES:
+        if order.is_terminal:
             return Step.done()
-        await _settle_money(order, 0)
-        await orders.move(order, OrderStatus.FAILED, completed_at=datetime.now(UTC), failure_code=code,
-                          failure_message=message[:500])
-        notifications = await _notify_settled(order)
-    return Step.done(notifications)
-
-
-async def _settle_money(order: Order, delivered: int) -> None:
-    """Capture the delivered cards' share (vendor, parent's commission, platform), release the rest."""
-    key = f"order:{order.id}"
-    if 0 < delivered < order.quantity:
-        await _lock_settlement_accounts(order)
-    if delivered:
-        split = orders.money_split(order, delivered)
-        vendor_total, commission_total, platform_total = split.vendor, split.commission, split.platform
-        vendor = await system_account(AccountKind.VENDOR, order.currency)
-        revenue = await system_account(AccountKind.REVENUE, order.currency)
-        splits: list[Split] = []
-        extra: list[Leg] = []
-        if commission_total > 0:
-            party = await Party.get(id=order.party_id)
-            commission = await party_account(party.parent_id, AccountKind.COMMISSION, order.currency)
-            splits.append(Split(commission.id, commission_total, TransferKind.COMMISSION_ACCRUAL))
-        if platform_total >= 0:
-            splits.append(Split(vendor.id, vendor_total))
-            if platform_total:
-                splits.append(Split(revenue.id, platform_total))
-        else:  # an admin allowed this card below cost: the platform pays the difference
-            splits.append(Split(vendor.id, vendor_total + platform_total))
-            extra.append(Leg(revenue.id, vendor.id, -platform_total, TransferKind.ORDER_CAPTURE))
-        await ledger.capture(hold_id=order.hold_id, splits=[s for s in splits if s.amount > 0], actor="worker",
-                             idempotency_key=key, extra_legs=extra,
-                             memo=await orders.order_memo(order, f"{delivered} of {order.quantity} delivered"))
-    if delivered < order.quantity:
-        missing = order.quantity - delivered
-        text = "not delivered, refunded" if delivered == 0 else f"{missing} of {order.quantity} not delivered, refunded"
-        await ledger.release(hold_id=order.hold_id, actor="worker", idempotency_key=key,
-                             memo=await orders.order_memo(order, text))
-
-
-async def _lock_settlement_accounts(order: Order) -> None:
-    """A capture then a release in one transaction: lock every account of both first, ascending.
-
-    Locked operation by operation, the capture takes the holds account before the release takes the
-    buyer's wallet: the reverse of a new order's hold (wallet, then holds, ascending ids), so a
-    partial settlement and an order of the same party deadlock.
-    """
-    hold = await Hold.get(id=order.hold_id)
-    ids = {hold.wallet_account_id, hold.hold_account_id,
-           (await system_account(AccountKind.VENDOR, order.currency)).id,
-           (await system_account(AccountKind.REVENUE, order.currency)).id}
-    if order.quote["commission_unit"] > 0:
-        party = await Party.get(id=order.party_id)
-        ids.add((await party_account(party.parent_id, AccountKind.COMMISSION, order.currency)).id)
-    await lock_accounts(ids)
-
-
-async def _notify_settled(order: Order) -> list:
-    """Outbox rows for the partner's webhook and the ordering member, written in this transaction."""
-    from core.orders.notify import order_settled
-
-    return await order_settled(order)
+        rows = await flag_for_attention(order, reason=reason, halt=True)
+    return Step.done(rows)

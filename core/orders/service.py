@@ -10,6 +10,9 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from core.access.actor import Actor, ActorKind
+from core.access.policy import Permission, authorize, require_admin
+from core.errors import PermissionDenied
 from core.audit import service as audit
 from core.catalog.offers import quote_purchase
 from core.crypto import decrypt
@@ -60,16 +63,22 @@ def _request_fingerprint(product_id: int, face: Decimal, quantity: int) -> str:
 
 
 async def create_order(
-    *, party_id: int, product_id: int, face_value: Decimal, quantity: int, actor: str,
-    reference: str | None = None, member_id: int | None = None, expected_total: int | None = None,
-    chat_id: int | None = None, livemode: bool = True,
+    *, actor: Actor, party_id: int, product_id: int, face_value: Decimal, quantity: int,
+    reference: str | None = None, expected_total: int | None = None, chat_id: int | None = None,
 ) -> CreatedOrder:
     """Validate, price, insert and hold the money in the caller's transaction.
+
+    The buyer's owner or manager (or its API key, or an admin) orders for the buyer itself, never
+    for another party; the acting member is the actor's own membership, so it always belongs to the
+    buying party. An API key's mode decides the order's mode.
 
     The caller commits, then enqueues `place_order:<id>`. A repeated reference returns the first
     order (also when duplicates race); the same reference for another purchase is a conflict.
     """
     require_transaction()
+    await authorize(actor, party_id=party_id, permission=Permission.ORDER)
+    member_id = actor.member_id if actor.kind == ActorKind.MEMBER else None
+    livemode = actor.livemode
     request_fp = _request_fingerprint(product_id, face_value, quantity)
     if reference is not None:
         existing = await Order.get_or_none(party_id=party_id, reference=reference)
@@ -86,7 +95,7 @@ async def create_order(
         # A savepoint: a concurrent duplicate waits on the unique index, then lands here.
         async with in_transaction("default"):
             order = await Order.create(
-                id=order_id, party_id=party_id, member_id=member_id, actor=actor, product_id=product_id,
+                id=order_id, party_id=party_id, member_id=member_id, actor=actor.label, product_id=product_id,
                 face_value=Decimal(face_value), card_currency=quote.card_currency, quantity=quantity,
                 currency=quote.currency, unit_price=quote.unit_price, total=quote.total, quote=quote.to_dict(),
                 reference=reference or order_id.hex, request_fingerprint=request_fp,
@@ -163,25 +172,48 @@ async def lock_order(order_id) -> Order:
     return order
 
 
-async def get_order(*, order_id, party_id: int | None = None) -> Order:
-    """`party_id` None = an admin or operator; else only the buyer party sees its order."""
+async def _find_order(order_id) -> Order | None:
     try:
-        order = await Order.get_or_none(id=order_id)
+        return await Order.get_or_none(id=order_id)
     except (ValueError, TypeError):
-        order = None
-    if order is None or (party_id is not None and order.party_id != party_id):
+        return None
+
+
+async def _visible_order(actor: Actor, order_id, permission: Permission, *, parent_may: bool) -> Order:
+    """The order if `actor` may see it; one answer for "no such order" and "not yours" (no probing).
+
+    An API key sees only the orders of its own mode: a live key never sees a test order, and back.
+    """
+    order = await _find_order(order_id)
+    if order is None or (actor.kind == ActorKind.API_KEY and order.livemode != actor.livemode):
         raise OrderNotFound(f"no order {order_id}")
+    try:
+        await authorize(actor, party_id=order.party_id, permission=permission, parent_may=parent_may)
+    except PermissionDenied as exc:
+        raise OrderNotFound(f"no order {order_id}") from exc
     return order
 
 
-async def list_orders(*, party_id: int | None = None, status: OrderStatus | None = None,
+async def get_order(*, actor: Actor, order_id) -> Order:
+    """The buyer's members and keys, its direct parent, and admins see an order."""
+    return await _visible_order(actor, order_id, Permission.READ, parent_may=True)
+
+
+async def list_orders(*, actor: Actor, party_id: int | None = None, status: OrderStatus | None = None,
                       reference: str | None = None, created_after: datetime | None = None,
                       created_before: datetime | None = None, limit: int = 20,
                       before: datetime | None = None) -> list[Order]:
+    """One party's orders (its members, its direct parent, admins); all parties' only for admins."""
+    if party_id is None:
+        require_admin(actor)
+    else:
+        await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
     upper = min((b for b in (created_before, before) if b is not None), default=None)
     filters = {"party_id": party_id, "status": status, "reference": reference,
                "created_at__gte": created_after, "created_at__lt": upper}
     query = Order.filter(**{k: v for k, v in filters.items() if v is not None})
+    if actor.kind == ActorKind.API_KEY:
+        query = query.filter(livemode=actor.livemode)
     return await query.order_by("-created_at", "-id").limit(max(1, min(limit, 100)))
 
 
@@ -216,10 +248,11 @@ def _serial_and_expiry(card: Card) -> tuple[str | None, datetime | None]:
     return serial, expires
 
 
-async def reveal_cards(*, order_id, actor: str, party_id: int | None, card_id: int | None = None) -> list[RevealedCard]:
-    """Decrypt the codes for the buyer (party_id) or an admin (None). Every reveal is audited."""
+async def reveal_cards(*, actor: Actor, order_id, card_id: int | None = None) -> list[RevealedCard]:
+    """Decrypt the codes for the buying party's owner, managers and keys, or an admin — never a
+    parent or a viewer. Every reveal is audited (who, when, which cards — never the code)."""
     require_transaction()
-    order = await get_order(order_id=order_id, party_id=party_id)
+    order = await _visible_order(actor, order_id, Permission.ORDER, parent_may=False)
     if order.status not in TERMINAL_STATUSES or order.cards_delivered == 0:
         raise OrderNotCompleted("the cards are not delivered yet", status=order.status)
     query = Card.filter(order_id=order.id)

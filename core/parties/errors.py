@@ -1,16 +1,7 @@
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+"""Refusals about parties, members and invites (access refusals are re-exported from core.access)."""
 
-
-class PartyNotFound(NotFound):
-    code = "party.not_found"
-
-
-class PartyInactive(DomainError):
-    code = "party.inactive"
-
-
-class NotYourChild(PermissionDenied):
-    code = "party.not_your_child"
+from core.access.errors import NotAdmin, NotYourChild, PartyInactive, PartyNotFound, RoleNotAllowed  # noqa: F401
+from core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 
 
 class DepthExceeded(ValidationFailed):
@@ -37,10 +28,6 @@ class NotAMember(PermissionDenied):
     code = "member.not_a_member"
 
 
-class RoleNotAllowed(PermissionDenied):
-    code = "member.role_not_allowed"
-
-
 class InviteInvalid(DomainError):
     code = "invite.invalid"
 
@@ -57,5 +44,13 @@ class InviteUsedUp(DomainError):
     code = "invite.used_up"
 
 
-class NotAdmin(PermissionDenied):
-    code = "admin.required"
+class CurrencyNotParents(ValidationFailed):
+    code = "party.currency_mismatch"
+
+
+class FrozenByAdmin(PermissionDenied):
+    code = "party.frozen_by_admin"
+
+
+class LastOwner(Conflict):
+    code = "member.last_owner"

@@ -43,6 +43,8 @@ class Party(Model):
     # 1 = directly under the platform; children are parent.depth + 1 (bounded by MAX_DEPTH).
     depth = fields.SmallIntField(default=1)
     status = fields.CharEnumField(PartyStatus, max_length=16, default=PartyStatus.PENDING)
+    # "admin" or "parent" while frozen: a parent may lift only a freeze of its own.
+    frozen_by = fields.CharField(max_length=16, null=True)
     currency = fields.CharField(max_length=3, default="USD")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -72,16 +74,24 @@ class Member(Model):
         table = "member"
 
 
+class InvitePurpose(StrEnum):
+    PARTY = "party"  # the user founds a new child party under the inviter
+    MEMBER = "member"  # the user joins the inviter's own party with `member_role`
+
+
 class Invite(Model):
     id = fields.BigIntField(primary_key=True)
     # Only a hash of the code is kept; the link is shown once, when created.
     code_hash = fields.CharField(max_length=64, unique=True)
+    # The first characters of the hash (never of the code): tells invites apart in a list.
     code_hint = fields.CharField(max_length=8)
+    purpose = fields.CharEnumField(InvitePurpose, max_length=16, default=InvitePurpose.PARTY)
     # Null inviter = an admin invite for a top-level party.
     inviter: fields.ForeignKeyNullableRelation[Party] = fields.ForeignKeyField(
         "steller.Party", related_name="invites", null=True, on_delete=fields.RESTRICT
     )
-    child_kind = fields.CharEnumField(PartyKind, max_length=16)
+    child_kind = fields.CharEnumField(PartyKind, max_length=16, null=True)  # party invites
+    member_role = fields.CharEnumField(MemberRole, max_length=16, null=True)  # member invites
     created_by = fields.CharField(max_length=64)
     max_uses = fields.IntField(default=1)
     uses = fields.IntField(default=0)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from core.access.actor import Actor, actor_label
+from core.access.policy import AccessDenied, Permission, authorize, is_privileged, require_admin
 from core.audit import service as audit
 from core.config import get_settings
 from core.db import require_transaction
@@ -13,11 +15,12 @@ from core.errors import ValidationFailed
 from core.ledger.accounts import open_party_accounts
 from core.parties.errors import (
     AlreadyMember,
+    CurrencyNotParents,
+    LastOwner,
     DepthExceeded,
     EmailTaken,
     InvalidKind,
     InvalidTransition,
-    NotAdmin,
     NotAMember,
     NotYourChild,
     PartyInactive,
@@ -40,6 +43,10 @@ _ALLOWED_CHILD_KINDS: dict[PartyKind | None, set[PartyKind]] = {
     PartyKind.AGENT: {PartyKind.SUBAGENT},
     PartyKind.SUBAGENT: {PartyKind.SUBAGENT},
 }
+
+# Who froze a party decides who may unfreeze it.
+FROZEN_BY_ADMIN = "admin"
+FROZEN_BY_PARENT = "parent"
 
 _TRANSITIONS: dict[PartyStatus, set[PartyStatus]] = {
     PartyStatus.PENDING: {PartyStatus.ACTIVE, PartyStatus.CLOSED},
@@ -83,14 +90,35 @@ async def get_party(party_id: int) -> Party:
 
 async def create_party(
     *,
+    actor: Actor,
     kind: PartyKind,
     name: str,
-    actor: str,
     parent_id: int | None = None,
     email: str | None = None,
     status: PartyStatus = PartyStatus.ACTIVE,
     currency: str | None = None,
 ) -> Party:
+    """An admin (or the operator's shell) creates a party anywhere in the tree."""
+    require_admin(actor)
+    return await insert_party(kind=kind, name=name, actor=actor, parent_id=parent_id, email=email,
+                              status=status, currency=currency)
+
+
+async def insert_party(
+    *,
+    kind: PartyKind,
+    name: str,
+    actor: Actor | str,
+    parent_id: int | None = None,
+    email: str | None = None,
+    status: PartyStatus = PartyStatus.ACTIVE,
+    currency: str | None = None,
+) -> Party:
+    """The insert behind every way a party comes to be (admin, invite, application, signup).
+
+    A child always keeps its parent's currency: its orders' revenue share is booked in the parent's
+    commission account, which exists in the parent's currency only.
+    """
     require_transaction()
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -103,6 +131,9 @@ async def create_party(
         if parent.status != PartyStatus.ACTIVE:
             raise PartyInactive("the parent party is not active", party_id=parent_id)
     depth = check_child_allowed(parent, PartyKind(kind))
+    if parent is not None and currency is not None and currency.upper() != parent.currency:
+        raise CurrencyNotParents(f"a child party uses its parent's currency ({parent.currency})",
+                                 currency=currency.upper(), parent_currency=parent.currency)
     currency = (currency or (parent.currency if parent else get_settings().default_currency)).upper()
     email = email.strip().lower() if email else None
     if email and await Party.filter(email=email).exists():
@@ -120,72 +151,134 @@ async def create_party(
     return party
 
 
-async def change_status(*, party_id: int, to: PartyStatus, actor: str, reason: str | None = None) -> Party:
-    require_transaction()
+async def _lock_party(party_id: int) -> Party:
     party = await Party.filter(id=party_id).select_for_update().first()
     if party is None:
         raise PartyNotFound(f"no party {party_id}", party_id=party_id)
-    if to == party.status:
-        return party
-    if to not in _TRANSITIONS[party.status]:
-        raise InvalidTransition(f"a {party.status} party cannot become {to}", party_id=party_id)
-    before = party.status
-    party.status = to
-    await party.save(update_fields=["status", "updated_at"])
-    await audit.record(actor=actor, action=f"party.status.{to}", object_type="party", object_id=party_id,
-                       before={"status": before}, after={"status": to, "reason": reason})
     return party
 
 
-async def approve(*, party_id: int, actor: str) -> Party:
-    party = await get_party(party_id)
+async def _move_status(party: Party, to: PartyStatus, *, actor: Actor, reason: str | None = None,
+                       frozen_by: str | None = None) -> Party:
+    """On a row the caller locked: check the transition, write it and its audit entry."""
+    if to not in _TRANSITIONS[party.status]:
+        raise InvalidTransition(f"a {party.status} party cannot become {to}", party_id=party.id)
+    before = {"status": party.status, "frozen_by": party.frozen_by}
+    party.status = to
+    party.frozen_by = frozen_by if to == PartyStatus.FROZEN else None
+    await party.save(update_fields=["status", "frozen_by", "updated_at"])
+    await audit.record(actor=actor, action=f"party.status.{to}", object_type="party", object_id=party.id,
+                       before=before, after={"status": to, "frozen_by": party.frozen_by, "reason": reason})
+    return party
+
+
+async def change_status(*, actor: Actor, party_id: int, to: PartyStatus, reason: str | None = None) -> Party:
+    """Admins move a party through pending → active → frozen → closed."""
+    require_transaction()
+    require_admin(actor)
+    party = await _lock_party(party_id)
+    if to == party.status:
+        return party
+    return await _move_status(party, to, actor=actor, reason=reason,
+                              frozen_by=FROZEN_BY_ADMIN if to == PartyStatus.FROZEN else None)
+
+
+async def approve(*, actor: Actor, party_id: int) -> Party:
+    """A pending application becomes active. Checked and written under one row lock."""
+    require_transaction()
+    require_admin(actor)
+    party = await _lock_party(party_id)
     if party.status != PartyStatus.PENDING:
         raise InvalidTransition("only a pending application can be approved", party_id=party_id)
-    return await change_status(party_id=party_id, to=PartyStatus.ACTIVE, actor=actor)
+    return await _move_status(party, PartyStatus.ACTIVE, actor=actor)
 
 
-async def reject(*, party_id: int, actor: str, reason: str | None = None) -> Party:
-    party = await get_party(party_id)
+async def reject(*, actor: Actor, party_id: int, reason: str | None = None) -> Party:
+    require_transaction()
+    require_admin(actor)
+    party = await _lock_party(party_id)
     if party.status != PartyStatus.PENDING:
         raise InvalidTransition("only a pending application can be rejected", party_id=party_id)
-    return await change_status(party_id=party_id, to=PartyStatus.CLOSED, actor=actor, reason=reason)
+    return await _move_status(party, PartyStatus.CLOSED, actor=actor, reason=reason)
 
 
-async def freeze(*, party_id: int, actor: str, by_party_id: int | None = None) -> Party:
-    """Admins (by_party_id None) freeze anyone; a parent freezes its direct children only."""
-    if by_party_id is not None:
-        await get_direct_child(parent_id=by_party_id, child_id=party_id)
-    return await change_status(party_id=party_id, to=PartyStatus.FROZEN, actor=actor)
+async def freeze(*, actor: Actor, party_id: int, reason: str | None = None) -> Party:
+    """Admins freeze anyone; a parent's owner freezes its direct children (never itself)."""
+    require_transaction()
+    if not is_privileged(actor):
+        if getattr(actor, "party_id", None) == party_id:
+            raise InvalidTransition("a party cannot freeze itself", party_id=party_id)
+        await authorize(actor, party_id=party_id, permission=Permission.MANAGE, parent_may=True)
+    party = await _lock_party(party_id)
+    if party.status == PartyStatus.FROZEN:
+        return party
+    frozen_by = FROZEN_BY_ADMIN if is_privileged(actor) else FROZEN_BY_PARENT
+    return await _move_status(party, PartyStatus.FROZEN, actor=actor, reason=reason, frozen_by=frozen_by)
 
 
-async def unfreeze(*, party_id: int, actor: str, by_party_id: int | None = None) -> Party:
-    if by_party_id is not None:
-        await get_direct_child(parent_id=by_party_id, child_id=party_id)
-    party = await get_party(party_id)
+async def unfreeze(*, actor: Actor, party_id: int) -> Party:
+    """A parent lifts only its own freeze: what an admin froze, only an admin unfreezes."""
+    require_transaction()
+    if not is_privileged(actor):
+        await authorize(actor, party_id=party_id, permission=Permission.MANAGE, parent_may=True)
+    party = await _lock_party(party_id)
     if party.status != PartyStatus.FROZEN:
         raise InvalidTransition("only a frozen party can be unfrozen", party_id=party_id)
-    return await change_status(party_id=party_id, to=PartyStatus.ACTIVE, actor=actor)
+    if party.frozen_by != FROZEN_BY_PARENT and not is_privileged(actor):
+        from core.parties.errors import FrozenByAdmin
+
+        raise FrozenByAdmin("an admin froze this party: only an admin can unfreeze it", party_id=party_id)
+    return await _move_status(party, PartyStatus.ACTIVE, actor=actor)
 
 
-async def apply_as_agent(*, telegram_user_id: int, display_name: str, language: str | None = None) -> Party:
-    """An unknown Telegram user applies: a pending agent with that user as owner."""
+async def rename(*, actor: Actor, party_id: int, name: str) -> Party:
+    """The owner renames its party (a party made by joining is named after its owner until then)."""
     require_transaction()
-    await _lock_telegram_user(telegram_user_id)
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed("a party needs a name of 1–200 characters", code="party.invalid_name")
+    party = await _lock_party(party_id)
+    before = party.name
+    if before != name:
+        party.name = name
+        await party.save(update_fields=["name", "updated_at"])
+        await audit.record(actor=actor, action="party.rename", object_type="party", object_id=party_id,
+                           before={"name": before}, after={"name": name})
+    return party
+
+
+async def apply_as_agent(*, telegram_user_id: int, display_name: str, language: str | None = None,
+                         outbox: list | None = None) -> Party:
+    """An unknown Telegram user applies: a pending agent with that user as owner.
+
+    Admins are told in the same transaction; the outbox rows are appended to `outbox` so the caller
+    can enqueue their delivery after commit (the sweeper delivers them otherwise).
+    """
+    require_transaction()
+    await lock_telegram_user(telegram_user_id)
     if await Member.filter(telegram_user_id=telegram_user_id, status=MemberStatus.ACTIVE).exists():
         raise AlreadyMember("you already belong to a party")
-    party = await create_party(
+    party = await insert_party(
         kind=PartyKind.AGENT, name=display_name or f"Agent {telegram_user_id}",
         actor=f"tg:{telegram_user_id}", status=PartyStatus.PENDING,
     )
     await bind_member(party_id=party.id, telegram_user_id=telegram_user_id, role=MemberRole.OWNER,
                       display_name=display_name, language=language, actor=f"tg:{telegram_user_id}")
+    from core.notifications import service as notifications
+
+    rows = await notifications.notify_admins(
+        message_key="admin.new_application", params={"name": party.name, "party_id": party.id},
+        buttons=[{"text_key": "button.open_applications", "data": "adm:pending"}])
+    if outbox is not None:
+        outbox.extend(rows)
     return party
 
 
 # --- Members ---------------------------------------------------------------------------------
 
 
-async def _lock_telegram_user(telegram_user_id: int) -> None:
+async def lock_telegram_user(telegram_user_id: int) -> None:
     """Serialize everything that binds one Telegram user, so two taps never bind them twice."""
     from tortoise.connection import get_connection
 
@@ -195,9 +288,11 @@ async def _lock_telegram_user(telegram_user_id: int) -> None:
 
 
 async def bind_member(
-    *, party_id: int, telegram_user_id: int, role: MemberRole, actor: str,
+    *, party_id: int, telegram_user_id: int, role: MemberRole, actor: Actor | str,
     display_name: str = "", language: str | None = None,
 ) -> Member:
+    """Bind a Telegram user who asked for it (an accepted invite or an application). Internal: the
+    callers have checked the consent; the caller holds `lock_telegram_user`."""
     require_transaction()
     existing = await Member.get_or_none(telegram_user_id=telegram_user_id)
     if existing and existing.status == MemberStatus.ACTIVE:
@@ -218,26 +313,47 @@ async def bind_member(
     return member
 
 
-async def add_member(*, owner_telegram_id: int, telegram_user_id: int, role: MemberRole,
-                     display_name: str = "") -> Member:
-    """An owner adds a manager or viewer to their own party."""
+async def remove_member(*, actor: Actor, member_id: int) -> Member:
+    """The party's owner (or an admin) removes a member; the last owner stays."""
     require_transaction()
-    owner = await member_for(telegram_user_id=owner_telegram_id, roles={MemberRole.OWNER})
-    await _lock_telegram_user(telegram_user_id)
-    return await bind_member(party_id=owner.party_id, telegram_user_id=telegram_user_id, role=role,
-                             display_name=display_name, actor=f"tg:{owner_telegram_id}")
-
-
-async def remove_member(*, member_id: int, actor: str, by_party_id: int | None = None) -> Member:
-    require_transaction()
-    member = await Member.filter(id=member_id).select_for_update().first()
-    if member is None or (by_party_id is not None and member.party_id != by_party_id):
+    member = await Member.filter(id=member_id, status=MemberStatus.ACTIVE).select_for_update().first()
+    if member is None:
         raise NotAMember("no such member")
+    try:
+        await authorize(actor, party_id=member.party_id, permission=Permission.MANAGE)
+    except AccessDenied as exc:
+        raise NotAMember("no such member") from exc  # the same answer as for a member that does not exist
+    if member.role == MemberRole.OWNER:
+        owners = await Member.filter(party_id=member.party_id, role=MemberRole.OWNER,
+                                     status=MemberStatus.ACTIVE).select_for_update().count()
+        if owners <= 1:
+            raise LastOwner("a party keeps at least one owner")
     member.status = MemberStatus.REMOVED
     await member.save(update_fields=["status"])
     await audit.record(actor=actor, action="member.remove", object_type="member", object_id=member_id,
                        before={"status": MemberStatus.ACTIVE}, after={"status": MemberStatus.REMOVED})
     return member
+
+
+async def set_language(*, actor: Actor, language: str) -> Member:
+    """A member's own language for the bot's texts and notifications."""
+    require_transaction()
+    await authorize(actor, party_id=actor.party_id, permission=Permission.READ)
+    language = (language or "").strip().lower()
+    if not language.isalpha() or len(language) > 8:
+        raise ValidationFailed("not a language code", code="member.invalid_language")
+    member = await Member.filter(id=actor.member_id).select_for_update().first()
+    if member is None:
+        raise NotAMember("you are not a member of any party")
+    if member.language != language:
+        member.language = language
+        await member.save(update_fields=["language"])
+    return member
+
+
+async def members_of(*, actor: Actor, party_id: int) -> list[Member]:
+    await authorize(actor, party_id=party_id, permission=Permission.READ)
+    return await Member.filter(party_id=party_id, status=MemberStatus.ACTIVE).order_by("id")
 
 
 async def member_for(*, telegram_user_id: int, roles: set[MemberRole] | None = None) -> Member:
@@ -261,19 +377,28 @@ async def is_admin(telegram_user_id: int) -> bool:
     return await AdminUser.filter(telegram_user_id=telegram_user_id).exists()
 
 
-async def require_admin(telegram_user_id: int) -> None:
-    if not await is_admin(telegram_user_id):
-        raise NotAdmin("admins only")
-
-
-async def grant_admin(*, telegram_user_id: int, actor: str) -> AdminUser:
+async def grant_admin(*, actor: Actor, telegram_user_id: int) -> AdminUser:
     require_transaction()
+    require_admin(actor)
     admin, created = await AdminUser.get_or_create(telegram_user_id=telegram_user_id,
-                                                   defaults={"granted_by": actor})
+                                                   defaults={"granted_by": actor_label(actor)})
     if created:
         await audit.record(actor=actor, action="admin.grant", object_type="admin",
                            object_id=telegram_user_id, after={"telegram_user_id": telegram_user_id})
     return admin
+
+
+async def revoke_admin(*, actor: Actor, telegram_user_id: int) -> bool:
+    """Admins granted in the database can be revoked; ADMIN_TELEGRAM_IDS are the environment's to change."""
+    require_transaction()
+    require_admin(actor)
+    if actor.telegram_user_id == telegram_user_id:
+        raise ValidationFailed("an admin cannot revoke themselves", code="admin.self_revoke")
+    deleted = await AdminUser.filter(telegram_user_id=telegram_user_id).delete()
+    if deleted:
+        await audit.record(actor=actor, action="admin.revoke", object_type="admin",
+                           object_id=telegram_user_id, before={"telegram_user_id": telegram_user_id})
+    return bool(deleted)
 
 
 # --- Visibility ------------------------------------------------------------------------------
@@ -297,7 +422,8 @@ async def get_direct_child(*, parent_id: int, child_id: int) -> Party:
     return child
 
 
-async def visible_children(*, viewer_party_id: int) -> list[ChildView]:
+async def visible_children(*, actor: Actor, viewer_party_id: int) -> list[ChildView]:
+    await authorize(actor, party_id=viewer_party_id, permission=Permission.READ)
     children = await Party.filter(parent_id=viewer_party_id).order_by("id")
     return [ChildView(id=c.id, kind=c.kind, name=c.name, status=c.status) for c in children]
 

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.expressions import Q
 
+from core.access.actor import Actor
+from core.access.policy import require_admin
 from core.audit import service as audit
 from core.catalog.models import Product
 from core.config import get_settings
@@ -144,10 +146,12 @@ async def _check_kind_order(kind: PartyKind, rate: Decimal, scope: Scope) -> Non
 
 
 async def set_discount(
-    *, rate: Decimal | str, actor: str, party_kind: PartyKind | None = None, party_id: int | None = None,
+    *, actor: Actor, rate: Decimal | str, party_kind: PartyKind | None = None, party_id: int | None = None,
     brand_id: int | None = None, product_id: int | None = None,
 ) -> Discount:
+    """Admins set prices; agents never do."""
     require_transaction()
+    require_admin(actor)
     value = _parse_rate(rate)
     if (party_kind is None) == (party_id is None):
         raise InvalidDiscount("name either a kind or a party")

@@ -244,6 +244,36 @@ async def test_magic_05_returns_after_the_hang(bamboo):
         assert asyncio.get_running_loop().time() - started >= 0.2
 
 
+async def test_magic_06_succeeds_with_cards_still_processing_that_arrive_later(bamboo):
+    async with bamboo.client(late_card_seconds=0.3) as c:
+        before = await bamboo.balance(c)
+        request_id = bamboo.rid()
+        assert (await bamboo.place(c, 900001, "20.06", 3, request_id=request_id)).status_code == 200
+        order = await bamboo.wait_terminal(c, request_id)
+        assert order["status"] == "Succeeded"
+        cards = order["items"][0]["cards"]
+        assert [card["status"] for card in cards] == ["Sold", "Processing", "Processing"]  # 3 // 2 at once
+        assert cards[0]["cardCode"] and all(card["cardCode"] is None and card["pin"] is None for card in cards[1:])
+        unit = Decimal("20.06") * Decimal("0.95")
+        assert order["total"] == unit * 3 and before - await bamboo.balance(c) == unit * 3  # all charged
+        await asyncio.sleep(0.35)
+        later = bamboo.json(await c.get(f"{bamboo.V1}/orders/{request_id}"))["items"][0]["cards"]
+        assert [card["status"] for card in later] == ["Sold"] * 3 and all(card["cardCode"] for card in later)
+        assert [card["id"] for card in later] == [card["id"] for card in cards]  # the same cards, now with codes
+
+
+async def test_magic_07_succeeds_with_one_card_paused_for_good(bamboo):
+    async with bamboo.client(late_card_seconds=0.01) as c:
+        request_id = bamboo.rid()
+        await bamboo.place(c, 900001, "20.07", 2, request_id=request_id)
+        order = await bamboo.wait_terminal(c, request_id)
+        await asyncio.sleep(0.05)
+        order = bamboo.json(await c.get(f"{bamboo.V1}/orders/{request_id}"))
+        assert order["status"] == "Succeeded" and order["total"] == Decimal("20.07") * Decimal("0.95") * 2
+        assert [(card["status"], card["cardCode"] is None) for card in order["items"][0]["cards"]] == [
+            ("Sold", False), ("Paused", True)]
+
+
 async def test_place_order_v2_by_sku(client, bamboo):
     request_id = bamboo.rid()
     r = await client.post(f"{bamboo.V2}/orders/checkout", json={

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
+
 from core.logging import REDACTED, RedactingFilter, redact_secrets
 
 BOT_TOKEN = "7012345678:AAHk3_s9dQmZx8wYbV-1tR5uP0oLnKjIhGf"
@@ -37,3 +39,94 @@ def test_stdlib_records_are_redacted_by_the_filter():
     lines = stream.getvalue().splitlines()
     assert BOT_TOKEN not in stream.getvalue()
     assert lines == [f"HTTP Request: POST https://api.telegram.org/bot{REDACTED}/sendMessage", "plain message"]
+
+
+CARD_CODE = "X7QK-2M9P-ZT4R-8WLD"
+PIN = "904417"
+
+
+def _rendered(fmt: str, event: dict) -> str:
+    from core.logging import build_processors
+
+    result: object = event
+    for processor in build_processors(fmt):
+        result = processor(None, "error", result)
+    return str(result)
+
+
+def _fail_with_card_in_the_message() -> None:
+    raise ValueError(f"cannot read card {{'cardCode': '{CARD_CODE}', 'pin': '{PIN}', 'status': 'Sold'}}")
+
+
+def test_structlog_exception_text_is_redacted_in_both_formats():
+    for fmt in ("json", "console"):
+        try:
+            _fail_with_card_in_the_message()
+        except ValueError:
+            line = _rendered(fmt, {"event": "card_read_failed", "exc_info": True, "order_id": "o-1"})
+        assert CARD_CODE not in line and PIN not in line, fmt
+        # The traceback itself is still there: only the secrets went.
+        assert "ValueError" in line and "_fail_with_card_in_the_message" in line and "'Sold'" in line
+
+
+def test_stdlib_tracebacks_are_redacted_by_the_filter():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("test.redaction.exc")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        try:
+            _fail_with_card_in_the_message()
+        except ValueError:
+            logger.exception("while reading %s", f"https://api.telegram.org/bot{BOT_TOKEN}/x")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert CARD_CODE not in text and PIN not in text and BOT_TOKEN not in text
+    assert "Traceback" in text and "ValueError: cannot read card" in text
+
+
+def test_domain_error_codes_are_logged_but_card_codes_under_code_are_not():
+    event = redact_secrets(None, "info", {
+        "event": "order_refused", "code": "ledger.insufficient_funds",
+        "vendor": {"code": "ProductIsOutOfStock"}, "http": {"code": 404},
+        "card": {"code": CARD_CODE}, "other": [{"code": "12345678901234"}],
+    })
+    assert event["code"] == "ledger.insufficient_funds"
+    assert event["vendor"]["code"] == "ProductIsOutOfStock" and event["http"]["code"] == 404
+    assert event["card"]["code"] == REDACTED and event["other"][0]["code"] == REDACTED
+
+
+def test_card_secrets_are_redacted_under_any_spelling_of_their_keys():
+    event = redact_secrets(None, "info", {
+        "event": "x", "cardCode": CARD_CODE, "Card-Code": CARD_CODE, "PIN": PIN, "pinCode": PIN,
+        "serialNumber": "SN-1", "bamboo": {"cards": [{"cardCode": CARD_CODE, "pin": PIN, "status": "Sold"}]},
+    })
+    dumped = repr(event)
+    assert CARD_CODE not in dumped and PIN not in dumped and "SN-1" not in dumped
+    assert event["bamboo"]["cards"][0]["status"] == "Sold"
+
+
+@pytest.mark.parametrize("text", [
+    f'{{"cardCode": "{CARD_CODE}", "pin": "{PIN}"}}',  # JSON
+    f"{{'card_code': '{CARD_CODE}', 'Pin': '{PIN}'}}",  # repr of a dict
+    f"Card(code='{CARD_CODE}', pin='{PIN}')",  # repr of an object
+    f"GET /redeem?code={CARD_CODE}&pin={PIN}",  # query string
+    f"cardCode={CARD_CODE} pin={PIN}",  # kwargs
+])
+def test_card_secrets_written_out_as_text_are_redacted(text):
+    redacted = redact_secrets(None, "info", {"event": text})["event"]
+    assert CARD_CODE not in redacted and PIN not in redacted and REDACTED in redacted
+
+
+def test_authorization_headers_in_text_are_redacted():
+    text = "headers {'Authorization': 'Basic c2ltLWNsaWVudDpzaW0tc2VjcmV0', 'Accept': 'application/json'}"
+    redacted = redact_secrets(None, "info", {"event": text})["event"]
+    assert "c2ltLWNsaWVudDpzaW0tc2VjcmV0" not in redacted and "application/json" in redacted
+
+
+def test_text_mentioning_codes_of_errors_keeps_them():
+    text = "refused: DomainError(code='order.invalid_face_value', message='1000 USD is outside 5-500') code=429"
+    assert redact_secrets(None, "info", {"event": text})["event"] == text

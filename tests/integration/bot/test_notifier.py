@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,8 +25,8 @@ from tests.factories import make_party
 from tests.support.telegram_api import free_port, running_telegram_api
 
 ORDER_PARAMS = {"quantity": 2, "total": "USD 20.00"}
-EN_COMPLETED = "✅ Your order of 2 card(s) is delivered (USD 20.00). Open /orders to see the codes."
-AR_COMPLETED = "✅ تم تسليم طلبك المكون من 2 بطاقة (USD 20.00). افتح /orders لرؤية الرموز."
+EN_COMPLETED = "✅ Your order of 2 cards is delivered (USD 20.00). Open /orders to see the codes."
+AR_COMPLETED = "✅ تم تسليم طلبك \u2068ببطاقتين\u2069 (\u2068USD 20.00\u2069). افتح /orders لرؤية الرموز."
 OPEN_ORDERS = [{"text_key": "button.open_orders", "data": "orders:list"}]
 
 
@@ -69,7 +70,7 @@ async def _member(telegram_user_id: int, language: str | None) -> None:
     agent = await make_party(PartyKind.AGENT)
     async with atomic():
         await parties.bind_member(party_id=agent.id, telegram_user_id=telegram_user_id, role=MemberRole.OWNER,
-                                  actor="test", language=language)
+                                  actor=Actor.admin(label="test"), language=language)
 
 
 async def _row(telegram_user_id: int, buttons: list | None = None) -> Notification:
@@ -109,7 +110,7 @@ async def test_message_params_may_be_named_key_or_language(db, api, notifier):
     await _member(1001, "ar")
     await notifier.send(telegram_user_id=1001, message_key="engagement.nudge",
                         params={"days": 9, "key": "k", "language": "en"})
-    assert api.texts(1001) == ["👋 لم نرَ طلبًا منك منذ 9 يومًا. بطاقاتك جاهزة في /order."]
+    assert api.texts(1001) == ["👋 لم نرَ طلبًا منك منذ \u2068\u20689\u2069 أيام\u2069. بطاقاتك جاهزة في /order."]
 
 
 @pytest.mark.parametrize(("language", "label"), [("en", "Open orders"), ("ar", "فتح الطلبات")],

@@ -6,6 +6,7 @@ real concurrent transactions. Removing the FOR UPDATE in `lock_accounts` makes t
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import asyncio
 import random
 
@@ -32,7 +33,7 @@ async def test_50_concurrent_allocations_and_reclaims_keep_every_cent():
     children = [await make_party(PartyKind.SUBAGENT, parent=parent) for _ in range(5)]
     async with atomic():  # give each child something to reclaim from the start
         for i, child in enumerate(children):
-            await ledger.allocate(parent_id=parent.id, child_id=child.id, amount=20_00, actor="t",
+            await ledger.allocate(parent_id=parent.id, child_id=child.id, amount=20_00, actor=Actor.admin(label="t"),
                                   idempotency_key=f"seed-{i}")
     rng = random.Random(7)
     plan = [(rng.choice(["allocate", "reclaim"]), rng.choice(children), rng.randint(1, 40_00)) for _ in range(50)]
@@ -43,10 +44,10 @@ async def test_50_concurrent_allocations_and_reclaims_keep_every_cent():
         try:
             async with atomic():
                 if op == "allocate":
-                    await ledger.allocate(parent_id=parent.id, child_id=child.id, amount=amount, actor="t",
+                    await ledger.allocate(parent_id=parent.id, child_id=child.id, amount=amount, actor=Actor.admin(label="t"),
                                           idempotency_key=f"op-{i}")
                     return amount
-                await ledger.reclaim(child_id=child.id, amount=amount, actor="t", idempotency_key=f"op-{i}")
+                await ledger.reclaim(child_id=child.id, amount=amount, actor=Actor.admin(label="t"), idempotency_key=f"op-{i}")
                 return -amount
         except InsufficientFunds:
             return 0
@@ -69,7 +70,7 @@ async def test_concurrent_holds_on_one_hot_wallet_never_overdraw():
     async def hold(i: int) -> bool:
         try:
             async with atomic():
-                await ledger.hold(party_id=agent.id, amount=10_00, reference=f"o{i}", actor="t",
+                await ledger.hold(party_id=agent.id, amount=10_00, reference=f"o{i}", actor=Actor.admin(label="t"),
                                   idempotency_key=f"o{i}")
             return True
         except InsufficientFunds:
@@ -77,7 +78,7 @@ async def test_concurrent_holds_on_one_hot_wallet_never_overdraw():
 
     results = await asyncio.gather(*(hold(i) for i in range(40)))
     assert results.count(True) == 10
-    summary = await ledger.wallet_summary(party_id=agent.id)
+    summary = await ledger.read_wallet(party_id=agent.id)
     assert (summary.available, summary.held) == (0, 100_00)
     assert await check_ledger() == []
 
@@ -85,13 +86,13 @@ async def test_concurrent_holds_on_one_hot_wallet_never_overdraw():
 async def test_concurrent_settlements_of_one_hold_capture_once():
     agent = await make_party(funds=50_00)
     async with atomic():
-        h = await ledger.hold(party_id=agent.id, amount=50_00, reference="o", actor="t", idempotency_key="o")
+        h = await ledger.hold(party_id=agent.id, amount=50_00, reference="o", actor=Actor.admin(label="t"), idempotency_key="o")
     vendor = await system_account(AccountKind.VENDOR, "USD")
 
     async def capture(i: int) -> str:
         try:
             async with atomic():
-                await ledger.capture(hold_id=h.id, splits=[Split(vendor.id, 50_00)], actor=f"worker-{i}",
+                await ledger.capture(hold_id=h.id, splits=[Split(vendor.id, 50_00)], actor=Actor.admin(label=f"worker-{i}"),
                                      idempotency_key=f"k{i % 3}")
             return "ok"
         except HoldAlreadySettled:
@@ -100,7 +101,7 @@ async def test_concurrent_settlements_of_one_hold_capture_once():
     async def release(i: int) -> str:
         try:
             async with atomic():
-                await ledger.release(hold_id=h.id, actor=f"worker-{i}", idempotency_key=f"r{i}")
+                await ledger.release(hold_id=h.id, actor=Actor.admin(label=f"worker-{i}"), idempotency_key=f"r{i}")
             return "released"
         except (HoldAlreadySettled, DomainError):
             return "refused"
@@ -108,7 +109,7 @@ async def test_concurrent_settlements_of_one_hold_capture_once():
     outcomes = await asyncio.gather(*(capture(i) for i in range(12)), *(release(i) for i in range(12)))
     await h.refresh_from_db()
     assert h.captured + h.released == 50_00
-    assert (await ledger.wallet_summary(party_id=agent.id)).held == 0
+    assert (await ledger.read_wallet(party_id=agent.id)).held == 0
     assert await Operation.filter(kind="order_capture").count() <= 1
     assert "ok" in outcomes or "released" in outcomes
     assert await check_ledger() == []
@@ -119,7 +120,7 @@ async def test_concurrent_duplicates_of_one_idempotency_key_post_once():
 
     async def topup() -> bool:
         async with atomic():
-            return (await ledger.topup(party_id=agent.id, amount=7_00, reference="wire-1", actor="t")).replayed
+            return (await ledger.topup(party_id=agent.id, amount=7_00, reference="wire-1", actor=Actor.admin(label="t"))).replayed
 
     replays = await asyncio.gather(*(topup() for _ in range(20)))
     assert replays.count(False) == 1
@@ -130,7 +131,7 @@ async def test_concurrent_duplicates_of_one_idempotency_key_post_once():
 async def test_100_concurrent_redemptions_of_one_single_use_invite():
     agent = await make_party()
     async with atomic():
-        created = await invites.create_invite(actor="tg:1", inviter_party_id=agent.id)
+        created = await invites.create_invite(actor=Actor.admin(label="tg:1"), inviter_party_id=agent.id)
 
     async def tap(user: int) -> str:
         try:
@@ -152,7 +153,7 @@ async def test_100_concurrent_redemptions_of_one_single_use_invite():
 async def test_one_user_tapping_two_invites_at_once_joins_once():
     agent = await make_party()
     async with atomic():
-        links = [await invites.create_invite(actor="tg:1", inviter_party_id=agent.id) for _ in range(5)]
+        links = [await invites.create_invite(actor=Actor.admin(label="tg:1"), inviter_party_id=agent.id) for _ in range(5)]
 
     async def tap(code: str) -> bool:
         try:

@@ -3,6 +3,7 @@ database with a plain Python model after every step and running the invariant ch
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import asyncio
 import itertools
 
@@ -72,7 +73,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def topup(self, who, amount):
         pid = self.tree[who]
         ok = self.attempt(lambda: ledger.topup(party_id=pid, amount=amount, reference=f"ref-{next(self.keys)}",
-                                               actor="hyp"))
+                                               actor=Actor.admin(label="hyp")))
         assert ok == self.active(pid)
         if ok:
             self.wallet[pid] += amount
@@ -81,7 +82,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def allocate(self, child, amount):
         cid = self.tree[child]
         expected = self.active(self.agent) and self.active(cid) and self.wallet[self.agent] >= amount
-        ok = self.attempt(lambda: ledger.allocate(parent_id=self.agent, child_id=cid, amount=amount, actor="hyp",
+        ok = self.attempt(lambda: ledger.allocate(parent_id=self.agent, child_id=cid, amount=amount, actor=Actor.admin(label="hyp"),
                                                   idempotency_key=str(next(self.keys))))
         assert ok == expected
         if ok:
@@ -92,7 +93,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def reclaim(self, child, amount):
         cid = self.tree[child]
         expected = self.active(self.agent) and self.active(cid) and self.wallet[cid] >= amount
-        ok = self.attempt(lambda: ledger.reclaim(child_id=cid, amount=amount, actor="hyp",
+        ok = self.attempt(lambda: ledger.reclaim(child_id=cid, amount=amount, actor=Actor.admin(label="hyp"),
                                                  idempotency_key=str(next(self.keys))))
         assert ok == expected
         if ok:
@@ -103,7 +104,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def adjust(self, who, amount):
         pid = self.tree[who]
         expected = self.wallet[pid] + amount >= -self.credit[pid] or amount > 0
-        ok = self.attempt(lambda: ledger.adjust(party_id=pid, amount=amount, reason="hypothesis", actor="hyp",
+        ok = self.attempt(lambda: ledger.adjust(party_id=pid, amount=amount, reason="hypothesis", actor=Actor.admin(label="hyp"),
                                                 idempotency_key=str(next(self.keys))))
         assert ok == expected
         if ok:
@@ -112,7 +113,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(who=st.sampled_from(["agent", "sub2"]), limit=st.sampled_from([0, 10_00, 50_00]))
     def credit_limit(self, who, limit):
         pid = self.tree[who]
-        ok = self.attempt(lambda: ledger.set_credit_limit(party_id=pid, limit=limit, actor="hyp"))
+        ok = self.attempt(lambda: ledger.set_credit_limit(party_id=pid, limit=limit, actor=Actor.admin(label="hyp")))
         assert ok == (self.wallet[pid] >= -limit)
         if ok:
             self.credit[pid] = limit
@@ -126,7 +127,7 @@ class LedgerMachine(RuleBasedStateMachine):
         async def go():
             try:
                 async with atomic():
-                    h = await ledger.hold(party_id=pid, amount=amount, reference=key, actor="hyp", idempotency_key=key)
+                    h = await ledger.hold(party_id=pid, amount=amount, reference=key, actor=Actor.admin(label="hyp"), idempotency_key=key)
                 return h.id
             except DomainError:
                 return None
@@ -165,13 +166,13 @@ class LedgerMachine(RuleBasedStateMachine):
                     splits.append(Split(commission.id, share, TransferKind.COMMISSION_ACCRUAL))
             async with atomic():
                 if splits:
-                    await ledger.capture(hold_id=hold_id, splits=splits, actor="hyp", idempotency_key=str(hold_id))
+                    await ledger.capture(hold_id=hold_id, splits=splits, actor=Actor.admin(label="hyp"), idempotency_key=str(hold_id))
                 if captured < amount:
-                    await ledger.release(hold_id=hold_id, actor="hyp", idempotency_key=str(hold_id))
+                    await ledger.release(hold_id=hold_id, actor=Actor.admin(label="hyp"), idempotency_key=str(hold_id))
             # A worker running the same settlement twice changes nothing.
             async with atomic():
                 if splits:
-                    assert (await ledger.capture(hold_id=hold_id, splits=splits, actor="hyp",
+                    assert (await ledger.capture(hold_id=hold_id, splits=splits, actor=Actor.admin(label="hyp"),
                                                  idempotency_key=str(hold_id))).replayed
             return splits
 
@@ -184,8 +185,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def payout(self):
         due = self.commission[self.agent]
-        period = f"p-{next(self.keys)}"
-        ok = self.attempt(lambda: ledger.pay_commission(party_id=self.agent, actor="hyp", period=period))
+        ok = self.attempt(lambda: ledger.pay_commission(party_id=self.agent, actor=Actor.admin(label="hyp")))
         if due and self.active(self.agent):
             assert ok
             self.wallet[self.agent] += due
@@ -197,16 +197,16 @@ class LedgerMachine(RuleBasedStateMachine):
     def toggle_freeze(self, who):
         pid = self.tree[who]
         if pid in self.frozen:
-            assert self.attempt(lambda: parties.unfreeze(party_id=pid, actor="hyp"))
+            assert self.attempt(lambda: parties.unfreeze(party_id=pid, actor=Actor.admin(label="hyp")))
             self.frozen.discard(pid)
         else:
-            assert self.attempt(lambda: parties.freeze(party_id=pid, actor="hyp"))
+            assert self.attempt(lambda: parties.freeze(party_id=pid, actor=Actor.admin(label="hyp")))
             self.frozen.add(pid)
 
     @invariant()
     def database_matches_model_and_invariants_hold(self):
         async def read():
-            return {pid: await ledger.wallet_summary(party_id=pid) for pid in self.tree.values()}
+            return {pid: await ledger.read_wallet(party_id=pid) for pid in self.tree.values()}
 
         summaries = self.run(read())
         for pid, s in summaries.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.access.actor import Actor
 from core.db import atomic
 from core.ledger import service as ledger
 from core.notifications import service as notifications
@@ -31,11 +32,11 @@ async def telegram_keys(telegram_user_id: int) -> list[str]:
 async def test_a_topup_sends_wallet_credited_to_the_webhook_and_the_owner_once():
     partner = await make_party(PartyKind.PARTNER)
     async with atomic():
-        await notifications.set_webhook(party_id=partner.id, url="https://p.example/h", events=None, actor="t")
-        await parties.bind_member(party_id=partner.id, telegram_user_id=9001, role=MemberRole.OWNER, actor="t")
-        await parties.bind_member(party_id=partner.id, telegram_user_id=9002, role=MemberRole.VIEWER, actor="t")
+        await notifications.set_webhook(party_id=partner.id, url="https://p.example/h", events=None, actor=Actor.admin(label="t"))
+        await parties.bind_member(party_id=partner.id, telegram_user_id=9001, role=MemberRole.OWNER, actor=Actor.admin(label="t"))
+        await parties.bind_member(party_id=partner.id, telegram_user_id=9002, role=MemberRole.VIEWER, actor=Actor.admin(label="t"))
     async with atomic():
-        posted = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor="admin")
+        posted = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor=Actor.admin(label="admin"))
     assert len(posted.notifications) == 2  # the webhook row and the owner's Telegram row
 
     [event] = await webhooks(partner.id, "wallet.credited")
@@ -46,7 +47,7 @@ async def test_a_topup_sends_wallet_credited_to_the_webhook_and_the_owner_once()
     assert await telegram_keys(9002) == []  # viewers are not told about money
 
     async with atomic():  # the same bank transfer again: nothing moves, nothing is sent
-        again = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor="admin")
+        again = await ledger.topup(party_id=partner.id, amount=120_00, reference="wire-9", actor=Actor.admin(label="admin"))
     assert again.replayed and again.notifications == []
     assert len(await webhooks(partner.id, "wallet.credited")) == 1
 
@@ -55,8 +56,8 @@ async def test_webhook_subscriptions_are_respected():
     partner = await make_party(PartyKind.PARTNER)
     async with atomic():
         await notifications.set_webhook(party_id=partner.id, url="https://p.example/h",
-                                        events=["order.completed"], actor="t")
-        await ledger.topup(party_id=partner.id, amount=10_00, reference="wire-10", actor="admin")
+                                        events=["order.completed"], actor=Actor.admin(label="t"))
+        await ledger.topup(party_id=partner.id, amount=10_00, reference="wire-10", actor=Actor.admin(label="admin"))
     assert await webhooks(partner.id, "wallet.credited") == []
 
 
@@ -64,13 +65,13 @@ async def test_low_balance_fires_once_per_crossing_below_the_threshold():
     agent = await make_party(funds=100_00)
     sub = await make_party(PartyKind.SUBAGENT, parent=agent)
     async with atomic():
-        await notifications.set_webhook(party_id=agent.id, url="https://a.example/h", events=None, actor="t")
-        await parties.bind_member(party_id=agent.id, telegram_user_id=9100, role=MemberRole.OWNER, actor="t")
-        await parties.bind_member(party_id=sub.id, telegram_user_id=9101, role=MemberRole.OWNER, actor="t")
+        await notifications.set_webhook(party_id=agent.id, url="https://a.example/h", events=None, actor=Actor.admin(label="t"))
+        await parties.bind_member(party_id=agent.id, telegram_user_id=9100, role=MemberRole.OWNER, actor=Actor.admin(label="t"))
+        await parties.bind_member(party_id=sub.id, telegram_user_id=9101, role=MemberRole.OWNER, actor=Actor.admin(label="t"))
 
     async def allocate(amount: int, key: str):
         async with atomic():
-            return await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=amount, actor="t",
+            return await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=amount, actor=Actor.admin(label="t"),
                                          idempotency_key=key)
 
     await allocate(40_00, "a1")  # 100 → 60: still at or above 50
@@ -84,7 +85,73 @@ async def test_low_balance_fires_once_per_crossing_below_the_threshold():
     assert await telegram_keys(9101) == ["wallet.credited.allocation"] * 3  # the child hears of each
 
     async with atomic():  # back above, then below again: a new crossing, a new alert
-        await ledger.reclaim(child_id=sub.id, amount=30_00, actor="t", idempotency_key="r1")  # 40 → 70
+        await ledger.reclaim(child_id=sub.id, amount=30_00, actor=Actor.admin(label="t"), idempotency_key="r1")  # 40 → 70
     await allocate(25_00, "a4")  # 70 → 45
     assert len(await webhooks(agent.id, "wallet.low_balance")) == 2
     assert (await telegram_keys(9100)).count("wallet.credited.reclaim") == 1
+
+
+async def test_the_ledger_announces_domain_events_that_notifications_turn_into_messages(monkeypatch):
+    from core.ledger.events import LowBalanceCrossed, WalletCredited
+    from core.ledger.models import TransferKind
+    from core.notifications import wallet as wallet_notifications
+
+    heard = []
+    real = wallet_notifications.on_wallet_event
+
+    async def listen(event):
+        heard.append(event)
+        return await real(event)
+
+    monkeypatch.setattr(wallet_notifications, "on_wallet_event", listen)
+    agent = await make_party()
+    sub = await make_party(PartyKind.SUBAGENT, parent=agent)
+    async with atomic():
+        await parties.bind_member(party_id=agent.id, telegram_user_id=9200, role=MemberRole.OWNER,
+                                  actor=Actor.admin(label="t"))
+        topped = await ledger.topup(party_id=agent.id, amount=60_00, reference="wire-11", actor=Actor.admin(label="t"))
+    async with atomic():
+        moved = await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=20_00, actor=Actor.admin(label="t"),
+                                      idempotency_key="e1")  # 60 → 40: below 50
+    assert heard == [
+        WalletCredited(party_id=agent.id, amount=60_00, kind=TransferKind.TOPUP, operation_id=topped.operation.id),
+        WalletCredited(party_id=sub.id, amount=20_00, kind=TransferKind.ALLOCATION, operation_id=moved.operation.id),
+        LowBalanceCrossed(party_id=agent.id, amount=20_00, kind=TransferKind.ALLOCATION, threshold=50_00,
+                          currency="USD", operation_id=moved.operation.id),
+    ]
+    assert [n.event_type for n in topped.notifications] == ["wallet.credited.topup"]  # rows still on Posted
+    assert [n.event_type for n in moved.notifications] == ["wallet.low_balance"]
+
+
+def test_the_ledger_knows_no_message_keys_and_reaches_notifications_in_one_place():
+    from pathlib import Path
+
+    ledger_dir = Path(ledger.__file__).parent
+    sources = {path.name: path.read_text(encoding="utf-8") for path in ledger_dir.glob("*.py")}
+    for name, text in sources.items():
+        assert "wallet.credited." not in text and "message_key" not in text, name
+    imports = {name: text.count("from core.notifications") + text.count("import core.notifications")
+               for name, text in sources.items()}
+    assert {name: n for name, n in imports.items() if n} == {"events.py": 1}
+
+
+async def test_the_low_balance_threshold_is_the_wallet_currencys_own(monkeypatch):
+    from decimal import Decimal
+
+    from core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "wallet_low_balance_by_currency", {"USD": Decimal(20)})
+    agent = await make_party(funds=30_00)
+    sub = await make_party(PartyKind.SUBAGENT, parent=agent)
+    async with atomic():
+        await notifications.set_webhook(party_id=agent.id, url="https://a.example/h", events=None,
+                                        actor=Actor.admin(label="t"))
+    async with atomic():
+        await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=5_00, actor=Actor.admin(label="t"),
+                              idempotency_key="t1")  # 30 → 25: under the default 50, above USD's 20
+    assert await webhooks(agent.id, "wallet.low_balance") == []
+    async with atomic():
+        await ledger.allocate(parent_id=agent.id, child_id=sub.id, amount=10_00, actor=Actor.admin(label="t"),
+                              idempotency_key="t2")  # 25 → 15: crossed 20
+    [event] = await webhooks(agent.id, "wallet.low_balance")
+    assert event["data"]["wallet"]["change"]["threshold"] == "20.00"

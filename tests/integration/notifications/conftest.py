@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from core.access.actor import Actor
 from types import SimpleNamespace
 
 import pytest
@@ -23,7 +24,7 @@ async def hooked(partner):
     """A partner whose endpoint subscribes to order.completed and wallet.credited."""
     async with atomic():
         endpoint, secret = await notifications.set_webhook(
-            party_id=partner.id, url=HOOK_URL, events=["order.completed", "wallet.credited"], actor="test")
+            party_id=partner.id, url=HOOK_URL, events=["order.completed", "wallet.credited"], actor=Actor.admin(label="test"))
     return SimpleNamespace(party=partner, endpoint=endpoint, secret=secret)
 
 

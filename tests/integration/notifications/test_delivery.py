@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
@@ -169,9 +170,9 @@ async def test_telegram_rows_go_through_the_notifier(db, monkeypatch):
     agent = await make_party(PartyKind.AGENT, name="Agent")
     async with atomic():
         await parties.bind_member(party_id=agent.id, telegram_user_id=1001, role=MemberRole.OWNER,
-                                  display_name="Owner", actor="test")
+                                  display_name="Owner", actor=Actor.admin(label="test"))
         await parties.bind_member(party_id=agent.id, telegram_user_id=1002, role=MemberRole.VIEWER,
-                                  display_name="Viewer", actor="test")
+                                  display_name="Viewer", actor=Actor.admin(label="test"))
         await AdminUser.create(telegram_user_id=9001, granted_by="test")
     monkeypatch.setattr(get_settings(), "admin_telegram_ids", [9002, 9001])
 
@@ -237,9 +238,9 @@ async def test_secrets_never_reach_the_logs(hooked, caplog):
     receiver = WebhookReceiver(statuses=[500, 200])
     with capture_logs() as entries:
         async with atomic():
-            rotated = await notifications.rotate_secret(party_id=hooked.party.id, actor="test")
+            rotated = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
             await notifications.set_webhook(party_id=hooked.party.id, url="https://x.example/h", events=None,
-                                            actor="test")
+                                            actor=Actor.admin(label="test"))
         [row] = await emit(hooked.party.id)
         now = datetime.now(UTC)
         async with receiver.client() as http:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import json
 
 import pytest
@@ -22,17 +23,17 @@ HOOK_URL = "https://partner.example/steller/hooks"
 async def test_first_put_shows_the_secret_once_and_later_puts_keep_it(partner):
     async with atomic():
         endpoint, secret = await notifications.set_webhook(
-            party_id=partner.id, url=HOOK_URL, events=["order.completed", "order.completed"], actor="api:sk_live_x")
+            party_id=partner.id, url=HOOK_URL, events=["order.completed", "order.completed"], actor=Actor.admin(label="api:sk_live_x"))
     assert secret is not None and secret.startswith("whsec_") and len(secret) == len("whsec_") + 32
     assert endpoint.events == ["order.completed"]  # duplicates dropped
 
     async with atomic():
         again, shown = await notifications.set_webhook(
             party_id=partner.id, url="https://other.example/h", events=["wallet.credited", "order.failed"],
-            actor="api:sk_live_x")
+            actor=Actor.admin(label="api:sk_live_x"))
     assert shown is None
     assert again.id == endpoint.id
-    stored = await notifications.get_webhook(party_id=partner.id)
+    stored = await notifications.get_webhook(actor=Actor.admin(label="test"), party_id=partner.id)
     assert stored.url == "https://other.example/h"
     assert stored.events == ["order.failed", "wallet.credited"]  # canonical order
     assert decrypt(stored.secret_encrypted) == secret  # a PUT never changes the signing secret
@@ -40,10 +41,10 @@ async def test_first_put_shows_the_secret_once_and_later_puts_keep_it(partner):
 
 
 async def test_events_none_subscribes_to_every_type_and_no_endpoint_reads_as_none(partner):
-    assert await notifications.get_webhook(party_id=partner.id) is None
+    assert await notifications.get_webhook(actor=Actor.admin(label="test"), party_id=partner.id) is None
     async with atomic():
         endpoint, _ = await notifications.set_webhook(party_id=partner.id, url="http://localhost:9000/h",
-                                                      events=None, actor="test")
+                                                      events=None, actor=Actor.admin(label="test"))
     assert endpoint.events == list(notifications.EVENT_TYPES)
 
 
@@ -53,7 +54,7 @@ async def test_events_none_subscribes_to_every_type_and_no_endpoint_reads_as_non
 async def test_put_refuses_a_bad_url(partner, url):
     with pytest.raises(ValidationFailed) as caught:
         async with atomic():
-            await notifications.set_webhook(party_id=partner.id, url=url, events=["ping"], actor="test")
+            await notifications.set_webhook(party_id=partner.id, url=url, events=["ping"], actor=Actor.admin(label="test"))
     assert caught.value.code == "webhook.invalid_url"
     assert not await WebhookEndpoint.exists(party_id=partner.id)
 
@@ -62,7 +63,7 @@ async def test_put_refuses_unknown_event_types(partner):
     with pytest.raises(ValidationFailed) as caught:
         async with atomic():
             await notifications.set_webhook(party_id=partner.id, url=HOOK_URL,
-                                            events=["order.completed", "order.exploded"], actor="test")
+                                            events=["order.completed", "order.exploded"], actor=Actor.admin(label="test"))
     assert caught.value.code == "webhook.unknown_event"
     assert "order.exploded" in caught.value.message
     assert not await WebhookEndpoint.exists(party_id=partner.id)
@@ -71,11 +72,11 @@ async def test_put_refuses_unknown_event_types(partner):
 async def test_config_changes_are_audited_without_secrets(hooked):
     async with atomic():
         await notifications.set_webhook(party_id=hooked.party.id, url="https://new.example/h",
-                                        events=["order.failed"], actor="api:sk_live_ab")
+                                        events=["order.failed"], actor=Actor.admin(label="api:sk_live_ab"))
         # An identical PUT changes nothing and records nothing.
         await notifications.set_webhook(party_id=hooked.party.id, url="https://new.example/h",
-                                        events=["order.failed"], actor="api:sk_live_ab")
-        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor="api:sk_live_ab")
+                                        events=["order.failed"], actor=Actor.admin(label="api:sk_live_ab"))
+        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="api:sk_live_ab"))
     entries = await AuditEntry.filter(object_type="webhook_endpoint").order_by("id")
     assert [e.action for e in entries] == ["webhook.create", "webhook.update", "webhook.rotate_secret"]
     update = entries[1]
@@ -88,7 +89,7 @@ async def test_config_changes_are_audited_without_secrets(hooked):
 
 async def test_secrets_are_encrypted_at_rest(db, hooked):
     async with atomic():
-        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor="test")
+        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
     rows = await db.execute_query_dict("SELECT * FROM webhook_endpoint")
     raw = json.dumps(rows, default=str)
     assert hooked.secret not in raw and new_secret not in raw and "whsec_" not in raw
@@ -100,7 +101,7 @@ async def test_secrets_are_encrypted_at_rest(db, hooked):
 async def test_rotate_without_endpoint_is_not_configured(partner):
     with pytest.raises(NotFound) as caught:
         async with atomic():
-            await notifications.rotate_secret(party_id=partner.id, actor="test")
+            await notifications.rotate_secret(party_id=partner.id, actor=Actor.admin(label="test"))
     assert caught.value.code == "webhook.not_configured"
 
 
@@ -137,7 +138,7 @@ async def test_emit_refuses_unknown_types_and_runs_only_in_a_transaction(hooked)
 
 async def test_test_ping_is_sent_whatever_the_subscription(hooked, receiver, http):
     async with atomic():
-        ping = await notifications.send_test_ping(party_id=hooked.party.id, livemode=False)
+        ping = await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=hooked.party.id, livemode=False)
     assert ping.event_type == "ping" and "ping" not in hooked.endpoint.events
     outcome = await notifications.deliver(notification_id=ping.id, http=http, telegram=None)
     assert outcome.result == notifications.DeliveryResult.DELIVERED
@@ -150,7 +151,7 @@ async def test_test_ping_is_sent_whatever_the_subscription(hooked, receiver, htt
 async def test_test_ping_without_endpoint_is_not_configured(partner):
     with pytest.raises(NotFound) as caught:
         async with atomic():
-            await notifications.send_test_ping(party_id=partner.id)
+            await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=partner.id)
     assert caught.value.code == "webhook.not_configured"
 
 
@@ -160,7 +161,7 @@ async def test_replay_is_a_new_delivery_of_the_same_event(hooked, receiver, http
     assert first.result == notifications.DeliveryResult.DELIVERED
 
     async with atomic():
-        again = await notifications.replay(party_id=hooked.party.id, notification_id=original.id)
+        again = await notifications.replay(actor=Actor.admin(label="test"), party_id=hooked.party.id, notification_id=original.id)
     assert again.id != original.id
     assert again.event_id == original.event_id and again.replay_of_id == original.id
     assert again.status == NotificationStatus.PENDING and again.attempts == 0
@@ -178,15 +179,15 @@ async def test_a_party_cannot_replay_another_partys_delivery(hooked):
     [theirs] = await emit(hooked.party.id)
     intruder = await make_party(PartyKind.PARTNER, name="Intruder")
     async with atomic():
-        await notifications.set_webhook(party_id=intruder.id, url="https://evil.example/h", events=None, actor="t")
+        await notifications.set_webhook(party_id=intruder.id, url="https://evil.example/h", events=None, actor=Actor.admin(label="t"))
     with pytest.raises(NotFound) as caught:
         async with atomic():
-            await notifications.replay(party_id=intruder.id, notification_id=theirs.id)
+            await notifications.replay(actor=Actor.admin(label="test"), party_id=intruder.id, notification_id=theirs.id)
     assert caught.value.code == "not_found"
     # Live and test never mix: a test-mode caller does not see a live delivery either.
     with pytest.raises(NotFound):
         async with atomic():
-            await notifications.replay(party_id=hooked.party.id, notification_id=theirs.id, livemode=False)
+            await notifications.replay(actor=Actor.admin(label="test"), party_id=hooked.party.id, notification_id=theirs.id, livemode=False)
     assert await Notification.all().count() == 1
 
 
@@ -196,15 +197,15 @@ async def test_delivery_log_pages_newest_first_and_shows_only_own_webhooks(hooke
         rows += await emit(hooked.party.id, data={"order": {"id": f"o-{n}"}})
     other = await make_party(PartyKind.PARTNER, name="Other")
     async with atomic():
-        await notifications.set_webhook(party_id=other.id, url="https://o.example/h", events=None, actor="t")
-        await notifications.send_test_ping(party_id=other.id)
+        await notifications.set_webhook(party_id=other.id, url="https://o.example/h", events=None, actor=Actor.admin(label="t"))
+        await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=other.id)
         await notifications.notify_telegram(telegram_user_id=42, message_key="x", params={}, party_id=hooked.party.id)
 
-    first = await notifications.list_deliveries(party_id=hooked.party.id, limit=2)
-    second = await notifications.list_deliveries(party_id=hooked.party.id, limit=2, cursor=first.next_cursor)
-    third = await notifications.list_deliveries(party_id=hooked.party.id, limit=2, cursor=second.next_cursor)
+    first = await notifications.list_deliveries(actor=Actor.admin(label="test"), party_id=hooked.party.id, limit=2)
+    second = await notifications.list_deliveries(actor=Actor.admin(label="test"), party_id=hooked.party.id, limit=2, cursor=first.next_cursor)
+    third = await notifications.list_deliveries(actor=Actor.admin(label="test"), party_id=hooked.party.id, limit=2, cursor=second.next_cursor)
     seen = [r.id for r in first.items + second.items + third.items]
     assert seen == [r.id for r in reversed(rows)]
     assert third.next_cursor is None
-    test_only = await notifications.list_deliveries(party_id=hooked.party.id, livemode=False)
+    test_only = await notifications.list_deliveries(actor=Actor.admin(label="test"), party_id=hooked.party.id, livemode=False)
     assert test_only.items == []

@@ -16,7 +16,7 @@ from arq.connections import RedisSettings
 from core.config import get_settings
 from core.ledger.invariants import check_ledger
 from core.orders.models import Order, OrderStatus
-from tests.support.vendor import MAGIC_RANGE_PRODUCT, simulator_process
+from tests.support.vendor import MAGIC_RANGE_PRODUCT, sim_admin, simulator_process
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -44,6 +44,8 @@ async def simulator_url(network):
     await pool.aclose()
     async with simulator_process("--products", "40", "--no-rate-limits", "--order-delay", "0.2",
                                  env=cli_env("")) as (base_url, _):
+        # Bamboo charges what the network's catalog says (10 % off face): the settlement books its charge.
+        await sim_admin(base_url, f"catalog/products/{MAGIC_RANGE_PRODUCT}/touch", {"discount": "10"})
         yield base_url
 
 

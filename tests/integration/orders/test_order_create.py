@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import asyncio
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from tests.support.vendor import MAGIC_RANGE_PRODUCT
 async def create(party, face="20", quantity=1, **kwargs):
     async with atomic():
         return await orders.create_order(party_id=party.id, product_id=MAGIC_RANGE_PRODUCT,
-                                         face_value=Decimal(face), quantity=quantity, actor="test", **kwargs)
+                                         face_value=Decimal(face), quantity=quantity, actor=Actor.admin(label="test"), **kwargs)
 
 
 async def test_create_prices_inserts_and_holds_the_total(network):
@@ -35,7 +36,7 @@ async def test_create_prices_inserts_and_holds_the_total(network):
     assert created.created and order.status == OrderStatus.PENDING
     assert (order.unit_price, order.total) == (48_50, 145_50)  # 50 × (1 − 0.03), three cards
     assert order.quote["commission_unit"] == 1_00 and order.quote["parent_discount"] == "0.0500"
-    summary = await ledger.wallet_summary(party_id=sub.id)
+    summary = await ledger.read_wallet(party_id=sub.id)
     assert (summary.available, summary.held) == (1_000_00 - 145_50, 145_50)
     assert await check_ledger() == []
 
@@ -47,7 +48,7 @@ async def test_repeated_reference_returns_the_first_order_and_moves_money_once(n
     assert not again.created and again.order.id == first.order.id
     with pytest.raises(ReferenceConflict):
         await create(sub, face="21", reference="po-7")
-    assert (await ledger.wallet_summary(party_id=sub.id)).held == first.order.total
+    assert (await ledger.read_wallet(party_id=sub.id)).held == first.order.total
 
 
 async def test_concurrent_duplicates_create_one_order(network):
@@ -59,7 +60,7 @@ async def test_concurrent_duplicates_create_one_order(network):
     ids = await asyncio.gather(*(attempt() for _ in range(15)))
     assert len(set(ids)) == 1
     assert await Order.filter(party_id=sub.id).count() == 1
-    assert (await ledger.wallet_summary(party_id=sub.id)).held == 19_40
+    assert (await ledger.read_wallet(party_id=sub.id)).held == 19_40
     assert await check_ledger() == []
 
 
@@ -80,13 +81,13 @@ async def test_refused_orders_move_no_money(network):
     async with atomic():
         with pytest.raises(ProductNotFound):
             await orders.create_order(party_id=sub.id, product_id=424242, face_value=Decimal("10"), quantity=1,
-                                      actor="test")
+                                      actor=Actor.admin(label="test"))
     async with atomic():
-        await parties.freeze(party_id=sub.id, actor="test")
+        await parties.freeze(party_id=sub.id, actor=Actor.admin(label="test"))
     with pytest.raises(PartyInactive):
         await create(sub)
     assert await Order.all().count() == 0
-    summary = await ledger.wallet_summary(party_id=sub.id)
+    summary = await ledger.read_wallet(party_id=sub.id)
     assert (summary.available, summary.held) == (1_000_00, 0)
 
 
@@ -103,9 +104,9 @@ def test_status_machine_only_allows_its_doors():
 async def test_an_order_that_takes_the_wallet_below_the_threshold_returns_the_alert(network):
     sub = network["sub"]  # 1,000.00 in the wallet
     async with atomic():
-        await parties.bind_member(party_id=sub.id, telegram_user_id=9200, role=MemberRole.OWNER, actor="t")
+        await parties.bind_member(party_id=sub.id, telegram_user_id=9200, role=MemberRole.OWNER, actor=Actor.admin(label="t"))
         created = await orders.create_order(party_id=sub.id, product_id=MAGIC_RANGE_PRODUCT,
-                                            face_value=Decimal("990"), quantity=1, actor="t")
+                                            face_value=Decimal("990"), quantity=1, actor=Actor.admin(label="t"))
     assert created.order.total == 960_30  # 1,000 → 39.70
     assert [n.event_type for n in created.notifications] == ["wallet.low_balance"]
     assert await _telegram_keys(9200) == ["wallet.low_balance"]

@@ -3,6 +3,7 @@ status and ledger state, money splits exactly, each requestId is placed at most 
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import asyncio
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from core.ledger.models import AccountKind, Hold, Operation
 from core.orders import pipeline
 from core.orders import service as orders
 from core.orders.models import Card, Order, OrderStatus
+from tests.factories import ADMIN, member_actor
 from tests.support.vendor import MAGIC_RANGE_PRODUCT, drive, magic_face, sim_stats
 
 # network fixture: agent 5 %, sub-agent 3 %, vendor discount 10 % on the magic card.
@@ -27,7 +29,7 @@ COMMISSION_UNIT_AT_20 = 40  # 20 × (0.05 − 0.03)
 async def create(party, face: Decimal | str, quantity: int = 1, **kwargs) -> Order:
     async with atomic():
         created = await orders.create_order(party_id=party.id, product_id=MAGIC_RANGE_PRODUCT,
-                                            face_value=Decimal(face), quantity=quantity, actor="test", **kwargs)
+                                            face_value=Decimal(face), quantity=quantity, actor=Actor.admin(label="test"), **kwargs)
     return created.order
 
 
@@ -200,7 +202,7 @@ async def test_a_card_sold_below_cost_by_admin_choice_is_paid_by_the_platform(ne
     agent = network["agent"]
     await Product.filter(id=MAGIC_RANGE_PRODUCT).update(allow_loss=True)
     async with atomic():
-        await pricing.set_discount(rate="0.1500", party_id=agent.id, actor="test")  # vendor gives us 10 %
+        await pricing.set_discount(rate="0.1500", party_id=agent.id, actor=Actor.admin(label="test"))  # vendor gives us 10 %
     before = await balances(network)
     order = await create(agent, magic_face("ok"))
     await drive(order.id, vendor)
@@ -218,15 +220,16 @@ async def test_buyer_reveals_codes_each_reveal_is_audited_and_nobody_else_can(ne
     from core.orders.errors import OrderNotCompleted, OrderNotFound
 
     sub, agent = network["sub"], network["agent"]
+    buyer = await member_actor(sub, telegram_user_id=1)
     order = await create(sub, magic_face("ok"), quantity=2)
     async with atomic():
         with pytest.raises(OrderNotCompleted):
-            await orders.reveal_cards(order_id=order.id, actor="tg:1", party_id=sub.id)
+            await orders.reveal_cards(order_id=order.id, actor=buyer)
     await drive(order.id, vendor)
 
     issued = {c.card_code.get_secret_value() for c in (await vendor.get_order(order.vendor_request_id)).cards()}
     async with atomic():
-        revealed = await orders.reveal_cards(order_id=order.id, actor="tg:1", party_id=sub.id)
+        revealed = await orders.reveal_cards(order_id=order.id, actor=buyer)
     assert {c.code for c in revealed} == issued and len(issued) == 2
     assert all(c.code[-4:] in repr(c) and c.code not in repr(c) for c in revealed)
     masked = await orders.masked_cards(order=await Order.get(id=order.id))
@@ -241,7 +244,7 @@ async def test_buyer_reveals_codes_each_reveal_is_audited_and_nobody_else_can(ne
 
     async with atomic():
         with pytest.raises(OrderNotFound):  # the parent does not see its child's codes
-            await orders.reveal_cards(order_id=order.id, actor="tg:2", party_id=agent.id)
+            await orders.reveal_cards(order_id=order.id, actor=await member_actor(agent, telegram_user_id=2))
     reveals = await AuditEntry.filter(action="card.reveal", object_id=str(order.id))
     assert [r.actor for r in reveals] == ["tg:1"]
 
@@ -256,7 +259,7 @@ async def test_no_card_code_is_stored_or_logged_in_the_clear(network, vendor, ca
     with capture_logs() as events:  # raw events, before any redaction: nothing may even try to log a code
         await drive(order.id, vendor)
         async with atomic():
-            await orders.reveal_cards(order_id=order.id, actor="tg:1", party_id=network["sub"].id)
+            await orders.reveal_cards(order_id=order.id, actor=ADMIN)
     cards = list((await vendor.get_order(order.vendor_request_id)).cards())
     # PINs go through the same encrypt() as codes; the simulator's are 3 digits, too short to search for.
     secrets = [c.card_code.get_secret_value() for c in cards] + [c.serial_number for c in cards if c.serial_number]

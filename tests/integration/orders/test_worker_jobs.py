@@ -3,6 +3,7 @@ polls, settle, the completed webhook), and the reconciler rescues an order whose
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 import json
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from jobs import notifications as notification_jobs
 from jobs import orders as order_jobs
 from jobs.enqueue import enqueue_place
 from tests.notifications_support import RecordingNotifier, WebhookReceiver
+from tests.factories import ADMIN
 from tests.support.vendor import MAGIC_RANGE_PRODUCT, magic_face
 
 
@@ -39,14 +41,14 @@ async def run_worker(redis, vendor, receiver: WebhookReceiver, **ctx) -> Worker:
 async def create(party, face: Decimal, quantity: int = 1) -> Order:
     async with atomic():
         return (await orders.create_order(party_id=party.id, product_id=MAGIC_RANGE_PRODUCT, face_value=face,
-                                          quantity=quantity, actor="test")).order
+                                          quantity=quantity, actor=Actor.admin(label="test"))).order
 
 
 async def test_one_enqueue_runs_the_order_to_its_webhook(network, vendor, redis):
     sub = network["sub"]
     async with atomic():
         await notifications.set_webhook(party_id=sub.id, url="https://partner.example/hooks", events=None,
-                                        actor="test")
+                                        actor=Actor.admin(label="test"))
     order = await create(sub, magic_face("partial"), quantity=2)
     assert await enqueue_place(redis, order.id)
     assert not await enqueue_place(redis, order.id)  # same deterministic id: a duplicate is ignored
@@ -62,7 +64,7 @@ async def test_one_enqueue_runs_the_order_to_its_webhook(network, vendor, redis)
     assert event["type"] == "order.partially_completed"
     assert event["data"]["order"]["id"] == str(order.id) and event["data"]["order"]["cards_delivered"] == 1
     async with atomic():
-        codes = [c.code for c in await orders.reveal_cards(order_id=order.id, actor="test", party_id=sub.id)]
+        codes = [c.code for c in await orders.reveal_cards(order_id=order.id, actor=ADMIN)]
     assert codes and not any(code in receiver.requests[0].content.decode() for code in codes)  # never in webhooks
     assert await check_ledger() == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,14 +21,14 @@ from core.parties.errors import (
     PartyInactive,
 )
 from core.parties.models import Invite, InviteRedemption, Member, Party, PartyKind, PartyStatus
-from tests.factories import make_party
+from tests.factories import ADMIN, member_actor, make_party
 
 pytestmark = pytest.mark.usefixtures("db")
 
 
 async def _invite(inviter: Party | None, **kwargs) -> invites.CreatedInvite:
     async with atomic():
-        return await invites.create_invite(actor="tg:1", inviter_party_id=inviter.id if inviter else None, **kwargs)
+        return await invites.create_invite(actor=Actor.admin(label="tg:1"), inviter_party_id=inviter.id if inviter else None, **kwargs)
 
 
 async def _redeem(code: str, user: int) -> tuple[Party, Member]:
@@ -87,27 +88,28 @@ async def test_expired_revoked_and_unknown_codes_get_clear_answers():
         await _redeem(expired.code, 500)
     revoked = await _invite(agent)
     async with atomic():
-        await invites.revoke_invite(invite_id=revoked.invite.id, actor="tg:1", by_party_id=agent.id)
+        await invites.revoke_invite(invite_id=revoked.invite.id, actor=await member_actor(agent))
     with pytest.raises(InviteRevoked):
         await invites.preview_invite(code=revoked.code)
     with pytest.raises(InviteRevoked):
         await _redeem(revoked.code, 501)
     with pytest.raises(InviteInvalid):
         await _redeem("inv_doesnotexist", 502)
-    assert await Member.all().count() == 0
+    assert not await Member.filter(telegram_user_id__in=[500, 501, 502]).exists()
 
 
 async def test_only_the_inviter_revokes_and_open_invites_are_listed():
     agent, other = await make_party(), await make_party()
     first, second = await _invite(agent), await _invite(agent, max_uses=5)
+    owner = await member_actor(agent)
     with pytest.raises(NotYourChild):
         async with atomic():
-            await invites.revoke_invite(invite_id=first.invite.id, actor="tg:2", by_party_id=other.id)
+            await invites.revoke_invite(invite_id=first.invite.id, actor=await member_actor(other))
     async with atomic():
-        await invites.revoke_invite(invite_id=first.invite.id, actor="tg:1", by_party_id=agent.id)
-    assert [i.id for i in await invites.open_invites(inviter_party_id=agent.id)] == [second.invite.id]
+        await invites.revoke_invite(invite_id=first.invite.id, actor=owner)
+    assert [i.id for i in await invites.open_invites(actor=owner, inviter_party_id=agent.id)] == [second.invite.id]
     admin_invite = await _invite(None)
-    assert [i.id for i in await invites.open_invites(inviter_party_id=None)] == [admin_invite.invite.id]
+    assert [i.id for i in await invites.open_invites(actor=ADMIN, inviter_party_id=None)] == [admin_invite.invite.id]
 
 
 async def test_invite_limits_are_validated():
@@ -150,6 +152,14 @@ async def test_inviter_frozen_after_creating_the_link_blocks_redemption():
     agent = await make_party()
     created = await _invite(agent)
     async with atomic():
-        await parties.freeze(party_id=agent.id, actor="admin")
+        await parties.freeze(party_id=agent.id, actor=Actor.admin(label="admin"))
     with pytest.raises(PartyInactive):
         await _redeem(created.code, 700)
+
+
+async def test_no_part_of_the_code_is_stored_in_clear():
+    created = await _invite(None)
+    row = await Invite.get(id=created.invite.id)
+    assert row.code_hint == invites.hint_of(row.code_hash)
+    assert not created.code.startswith(row.code_hint[:4])
+    assert all(created.code[i:i + 5] not in row.code_hint for i in range(len(created.code) - 4))

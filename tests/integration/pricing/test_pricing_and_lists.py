@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.access.actor import Actor
 from decimal import Decimal
 
 import pytest
@@ -28,21 +29,21 @@ pytestmark = pytest.mark.usefixtures("db")
 
 async def discount(rate: str, **scope):
     async with atomic():
-        return await pricing.set_discount(rate=rate, actor="admin", **scope)
+        return await pricing.set_discount(rate=rate, actor=Actor.admin(label="admin"), **scope)
 
 
 async def put(card_list_getter, product_id: int, **kwargs):
     async with atomic():
         card_list = await card_list_getter()
-        return await cardlists.put_item(card_list=card_list, product_id=product_id, actor="admin", **kwargs)
+        return await cardlists.put_item(card_list=card_list, product_id=product_id, actor=Actor.admin(label="admin"), **kwargs)
 
 
 def default_list():
-    return cardlists.default_agent_list(actor="admin")
+    return cardlists.default_agent_list(actor=Actor.admin(label="admin"))
 
 
 def own_list(party):
-    return lambda: cardlists.party_list(party_id=party.id, actor="admin")
+    return lambda: cardlists.party_list(party_id=party.id, actor=Actor.admin(label="admin"))
 
 
 async def test_most_specific_discount_wins():
@@ -72,7 +73,7 @@ async def test_discount_values_are_validated_and_updates_replace():
             await discount(bad, party_id=agent.id)
     with pytest.raises(InvalidDiscount):
         async with atomic():
-            await pricing.set_discount(rate="0.01", actor="a", party_id=agent.id, party_kind=PartyKind.AGENT)
+            await pricing.set_discount(rate="0.01", actor=Actor.admin(label="a"), party_id=agent.id, party_kind=PartyKind.AGENT)
     first = await discount("0.0500", party_id=agent.id)
     second = await discount("0.0450", party_id=agent.id)
     assert first.id == second.id and len(await pricing.list_discounts()) == 1
@@ -149,8 +150,8 @@ async def test_a_child_never_sees_more_than_its_parent():
     assert list(offers) == [card.id]
     assert (offers[card.id].min_face, offers[card.id].max_face) == (Decimal(10), Decimal(50))
     async with atomic():
-        await cardlists.put_item(card_list=await cardlists.party_list(party_id=agent.id, actor="a"),
-                                 product_id=card.id, denominations=["20", "60"], actor="a")
+        await cardlists.put_item(card_list=await cardlists.party_list(party_id=agent.id, actor=Actor.admin(label="a")),
+                                 product_id=card.id, denominations=["20", "60"], actor=Actor.admin(label="a"))
     offers = await cardlists.offers_for(sub)
     assert offers[card.id].mode == CardMode.FIXED and offers[card.id].denominations == (Decimal(20), Decimal(60))
 
@@ -165,7 +166,7 @@ async def test_partners_see_the_full_catalog_unless_they_have_an_approved_list()
     await put(own_list(partner), products[3].id, denominations=["10"])
     assert [o.product.id for o in (await priced_catalog(party=partner)).items] == [4]
     async with atomic():
-        assert await cardlists.drop_party_list(party_id=partner.id, actor="admin")
+        assert await cardlists.drop_party_list(party_id=partner.id, actor=Actor.admin(label="admin"))
     assert len((await priced_catalog(party=partner)).items) == 5
 
 

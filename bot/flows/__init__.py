@@ -1,0 +1,17 @@
+"""One folder per flow: its router (handlers), callback data, and texts in bot/locales/<lang>/<flow>.ftl.
+
+Each flow module exposes `make_router()`: a fresh Router per Dispatcher (aiogram attaches a router to
+one dispatcher only), with its handlers registered explicitly.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def make_routers() -> list[Router]:
+    """Commands and deep links first, each area's flows, the catch-all for what nobody understood last."""
+    from bot.flows import menu
+    from bot.flows.start import router as start
+
+    return [start.make_router(), menu.make_router(), menu.make_fallback_router()]

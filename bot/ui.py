@@ -1,0 +1,36 @@
+"""Small rendering helpers: edit in place when navigating, answer every button press."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """[[(text, callback_data), …], …] → an inline keyboard."""
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=text, callback_data=data) for text, data in row] for row in rows if row
+    ])
+
+
+async def show(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    """A button press edits the message it came from; a typed command gets a new message."""
+    if isinstance(event, CallbackQuery):
+        message = event.message
+        if isinstance(message, Message):
+            try:
+                edited = await message.edit_text(text, reply_markup=markup)
+                return edited if isinstance(edited, Message) else message
+            except TelegramBadRequest as exc:
+                if "message is not modified" in str(exc):
+                    return message
+                if "can't be edited" not in str(exc) and "not found" not in str(exc):
+                    raise
+            return await message.answer(text, reply_markup=markup)
+        return None
+    return await event.answer(text, reply_markup=markup)
+
+
+async def done(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Every callback query is answered, refusals included (a toast, or nothing for plain navigation)."""
+    await query.answer(text, show_alert=alert)
