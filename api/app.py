@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from tortoise.connection import get_connection
 
-from api import problems
+from api import problems, telegram
 from core.config import get_settings
 from core.db import close_db, init_db
 
@@ -28,15 +28,23 @@ def create_app(*, manage_db: bool = True) -> FastAPI:
         if manage_db:
             await init_db()
         app.state.redis = aioredis.from_url(settings.redis_url)
+        if bot_webhook:
+            await telegram.start(app, settings)
         try:
             yield
         finally:
+            if bot_webhook:
+                await telegram.stop(app)
             await app.state.redis.aclose()
             if manage_db:
                 await close_db()
 
     app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
     problems.install(app)
+    # Webhook mode: Telegram's updates come in here, so every API replica serves the bot.
+    bot_webhook = settings.telegram_webhook_url is not None and settings.telegram_bot_token is not None
+    if bot_webhook:
+        telegram.install(app, settings)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):

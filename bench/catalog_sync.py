@@ -143,7 +143,7 @@ def main() -> int:
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAMBOO_")}
     env.update(BAMBOO_BASE_URL=base_url, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
-               LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+               LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"), STELLER_ENV=os.environ.get("STELLER_ENV", "development"))
     for key in [k for k in os.environ if k.startswith("BAMBOO_")]:
         del os.environ[key]
     os.environ.update(env)  # before core.config reads the settings

@@ -106,8 +106,10 @@ def number(value: Decimal | int | str, language: str, *, places: int | None = No
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    if places is not None:
-        amount = amount.quantize(Decimal(1).scaleb(-places))
+    if places is not None:  # money: always its currency's decimals ("50.00", "1,234.50")
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(amount.quantize(Decimal(1).scaleb(-places)), format=pattern,
+                              locale=pick_language(language))
     return format_decimal(amount, locale=pick_language(language), decimal_quantization=False,
                           group_separator=True)
 

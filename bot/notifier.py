@@ -92,6 +92,17 @@ class AiogramNotifier:
             raise TelegramRetryLater(MISCONFIGURED_RETRY_SECONDS,
                                      f"Telegram refused the call: {exc.message}") from exc
 
+    async def delete(self, *, chat_id: int, message_id: int) -> bool:
+        """Delete a message the bot sent; one already gone (or too old to delete) counts as done."""
+        try:
+            return bool(await self.bot.delete_message(chat_id=chat_id, message_id=message_id))
+        except (TelegramBadRequest, TelegramForbiddenError):
+            return False
+        except TelegramRetryAfter as exc:
+            raise TelegramRetryLater(exc.retry_after) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise TelegramRetryLater(UNAVAILABLE_RETRY_SECONDS, "Telegram unreachable") from exc
+
     async def aclose(self) -> None:
         await self.bot.session.close()
 

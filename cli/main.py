@@ -273,12 +273,16 @@ def up(no_migrate: bool) -> None:
 from cli.pricing_cmd import cardlist, catalog_show, discount  # noqa: E402
 from cli.orders_cmd import order, worker  # noqa: E402
 from cli.simulator_cmd import simulator_cmd  # noqa: E402
+from cli.bot_cmd import bot_cmd, invite, party_commands  # noqa: E402
 
 main.add_command(discount)
 main.add_command(cardlist)
 main.add_command(simulator_cmd)
 main.add_command(order)
 main.add_command(worker)
+main.add_command(bot_cmd)
+main.add_command(invite)
+party_commands(party)
 
 from cli.catalog_cmd import catalog  # noqa: E402
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.serving import Service, asgi_service, serve_all, worker_service
+from cli.serving import Service, asgi_service, bot_service, serve_all, worker_service
 from core.config import get_settings
 from core.db import apply_migrations, close_db, init_db
 from core.logging import get_logger
@@ -28,6 +28,10 @@ def platform_services() -> list[Service]:
         log.info("simulator_skipped", reason="Bamboo credentials point at the real vendor")
     if settings.telegram_bot_token is None:
         log.info("bot_skipped", reason="TELEGRAM_BOT_TOKEN is not set")
+    elif settings.telegram_webhook_url is None:
+        services.append(bot_service())
+    else:
+        log.info("bot_in_api", reason="TELEGRAM_WEBHOOK_URL is set: the API serves the bot's webhook")
     return services
 
 

@@ -58,6 +58,26 @@ def worker_service(*, manage_db: bool) -> Service:
     return Service("worker", run, stop)
 
 
+def bot_service() -> Service:
+    """The Telegram bot, polling, as one part of `steller up` (webhook mode runs inside the API instead)."""
+    from bot.app import BotRuntime
+
+    runtime = BotRuntime()
+    stopping: list[asyncio.Task] = []
+
+    async def run() -> None:
+        await runtime.start()
+        try:
+            await runtime.run_polling()
+        finally:
+            await runtime.close()
+
+    def stop() -> None:
+        stopping.append(asyncio.get_running_loop().create_task(runtime.stop_polling()))
+
+    return Service("bot", run, stop)
+
+
 async def serve_all(services: list[Service]) -> None:
     loop = asyncio.get_running_loop()
 

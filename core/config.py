@@ -55,7 +55,7 @@ def _check_fernet_key(secret: str, what: str) -> None:
 
 def _parse_currency_amounts(value: object, setting: str) -> dict[str, Decimal]:
     """`"JPY:5000,KWD:15"` (or a mapping) → {"JPY": Decimal("5000"), "KWD": Decimal("15")}."""
-    from core.money import to_minor
+    from core.money import InvalidAmount, to_minor
 
     if isinstance(value, dict):
         pairs = list(value.items())
@@ -80,9 +80,7 @@ def _parse_currency_amounts(value: object, setting: str) -> dict[str, Decimal]:
             raise ValueError(f"{setting}: {amount!r} is not an amount")
         try:
             to_minor(parsed, code)
-        except ValueError:
-            raise
-        except Exception:  # InvalidAmount: more decimals than the currency has
+        except InvalidAmount:
             raise ValueError(f"{setting}: {amount} has more decimals than {code} allows") from None
         result[code] = parsed
     return result

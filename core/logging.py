@@ -19,6 +19,7 @@ SECRET_KEYS = frozenset(
     {
         "cardcode", "pin", "pincode", "serialnumber", "secret", "apikey", "key", "token", "password",
         "authorization", "webhooksecret", "secretkey", "clientsecret", "invitecode", "plaintext",
+        "xtelegrambotapisecrettoken",
     }
 )
 # `code` is mostly a domain error code (`ledger.insufficient_funds`), a Bamboo reason code

@@ -14,6 +14,7 @@ from core.vendors.bamboo.ratelimit import DEFAULT_KEY_PREFIX
 from jobs import notifications as notification_jobs
 from jobs import orders as order_jobs
 from jobs import periodic
+from jobs import telegram as telegram_jobs
 from jobs import vendor_checks
 
 log = get_logger("jobs.worker")
@@ -56,7 +57,7 @@ async def shutdown(ctx) -> None:
 
 def _functions() -> list:
     return (list(order_jobs.FUNCTIONS) + list(notification_jobs.FUNCTIONS) + list(periodic.FUNCTIONS)
-            + list(vendor_checks.FUNCTIONS))
+            + list(vendor_checks.FUNCTIONS) + list(telegram_jobs.FUNCTIONS))
 
 
 def _cron_jobs() -> list:

@@ -12,6 +12,12 @@ from aiogram import Router
 def make_routers() -> list[Router]:
     """Commands and deep links first, each area's flows, the catch-all for what nobody understood last."""
     from bot.flows import menu
+    from bot.flows.order import router as order
     from bot.flows.start import router as start
 
-    return [start.make_router(), menu.make_router(), menu.make_fallback_router()]
+    return [
+        start.make_router(),
+        order.make_router(),
+        menu.make_router(),
+        menu.make_fallback_router(),
+    ]

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from tortoise.expressions import Q
 
-from core.access.actor import Actor
+from core.access.actor import Actor, ActorKind
 from core.access.policy import Permission, authorize
 from core.audit import service as audit
 from core.config import get_settings
@@ -359,13 +359,22 @@ def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
     return result
 
 
-async def send_test_ping(*, actor: Actor, party_id: int, livemode: bool = True) -> Notification:
+def _actor_mode(actor: Actor, livemode: bool | None) -> bool | None:
+    """An API key sees and makes only deliveries of its own mode (sk_live_ / sk_test_)."""
+    if livemode is None and actor.kind == ActorKind.API_KEY:
+        return actor.livemode
+    return livemode
+
+
+async def send_test_ping(*, actor: Actor, party_id: int, livemode: bool | None = None) -> Notification:
     """A `ping` delivery to the party's endpoint (whatever it subscribes to); enqueue after commit."""
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
     if not await WebhookEndpoint.exists(party_id=party_id):
         raise WebhookNotConfigured("set a webhook URL first")
-    return await _create_webhook_row(party_id=party_id, event_type="ping", data=PING_DATA, livemode=livemode)
+    livemode = _actor_mode(actor, livemode)
+    return await _create_webhook_row(party_id=party_id, event_type="ping", data=PING_DATA,
+                                     livemode=True if livemode is None else livemode)
 
 
 async def replay(
@@ -373,10 +382,12 @@ async def replay(
 ) -> Notification:
     """A new pending delivery of the same event (same event id and body) to the party's current endpoint.
 
-    Another party's delivery (or, with `livemode`, one of the other mode) does not exist for the caller.
+    Another party's delivery (or, with `livemode` or an API key, one of the other mode) does not exist
+    for the caller.
     """
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
+    livemode = _actor_mode(actor, livemode)
     query = Notification.filter(id=notification_id, party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
         query = query.filter(livemode=livemode)
@@ -399,8 +410,9 @@ class DeliveryPage:
 async def list_deliveries(
     *, actor: Actor, party_id: int, limit: int = 20, cursor: int | None = None, livemode: bool | None = None
 ) -> DeliveryPage:
-    """The party's webhook deliveries, newest first (cursor = the last id seen)."""
+    """The party's webhook deliveries, newest first (cursor = the last id seen); an API key sees its mode's."""
     await authorize(actor, party_id=party_id, permission=Permission.READ)
+    livemode = _actor_mode(actor, livemode)
     limit = max(1, min(int(limit), MAX_PAGE))
     query = Notification.filter(party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
@@ -585,7 +597,8 @@ async def deliver(
     """Try one delivery. Idempotent: a delivered, failed, leased or not-yet-due row is left alone.
 
     No transaction is open during the HTTP or Telegram call: a short one claims the row (lease), the
-    send happens, then one conditional UPDATE records the result.
+    send happens, then one conditional UPDATE records the result. Workers pass `http` from
+    core.notifications.transport.webhook_http_client(): it connects only to allowed addresses.
     """
     fixed_now = now is not None
     now = now or _utcnow()

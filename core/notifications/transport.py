@@ -22,6 +22,7 @@ from core.notifications.urls import Resolver, address_refusal, resolve_host
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 REQUEST_TIMEOUT_SECONDS = 10.0
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class AddressRefused(Exception):
@@ -93,7 +94,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, *, allow_private: bool, resolve: Resolver | None = None,
                  verify: ssl.SSLContext | bool = True, inner: httpcore.AsyncNetworkBackend | None = None,
-                 limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)):
+                 limits: httpx.Limits = LIMITS):
         super().__init__(verify=verify, trust_env=False, limits=limits)
         ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(
             verify=verify, trust_env=False)

@@ -65,6 +65,7 @@ def _request_fingerprint(product_id: int, face: Decimal, quantity: int) -> str:
 async def create_order(
     *, actor: Actor, party_id: int, product_id: int, face_value: Decimal, quantity: int,
     reference: str | None = None, expected_total: int | None = None, chat_id: int | None = None,
+    message_id: int | None = None,
 ) -> CreatedOrder:
     """Validate, price, insert and hold the money in the caller's transaction.
 
@@ -99,7 +100,7 @@ async def create_order(
                 face_value=Decimal(face_value), card_currency=quote.card_currency, quantity=quantity,
                 currency=quote.currency, unit_price=quote.unit_price, total=quote.total, quote=quote.to_dict(),
                 reference=reference or order_id.hex, request_fingerprint=request_fp,
-                vendor_request_id=uuid.uuid4(), chat_id=chat_id, livemode=livemode,
+                vendor_request_id=uuid.uuid4(), chat_id=chat_id, message_id=message_id, livemode=livemode,
             )
     except IntegrityError:
         existing = await Order.get(party_id=party_id, reference=reference)

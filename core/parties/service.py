@@ -81,6 +81,15 @@ def party_snapshot(party: Party) -> dict:
             "parent_id": party.parent_id, "depth": party.depth}
 
 
+async def list_parties(*, actor: Actor, kind: str | None = None, status: str | None = None,
+                       parent_id: int | None = None, limit: int = 1000) -> list[Party]:
+    """Admins list every party (filters narrow it); members see their children through visible_children."""
+    require_admin(actor)
+    filters = {"kind": kind, "status": status, "parent_id": parent_id}
+    query = Party.filter(**{k: v for k, v in filters.items() if v is not None})
+    return await query.order_by("id").limit(max(1, min(limit, 10_000)))
+
+
 async def get_party(party_id: int) -> Party:
     party = await Party.get_or_none(id=party_id)
     if party is None:

@@ -102,5 +102,5 @@ async def test_rows_from_before_key_ids_fail_with_another_legacy_key_or_none(leg
         f"transfer {row.id}: its fields do not match its digest: the row was edited"]
     monkeypatch.setattr(get_settings(), "ledger_legacy_key", None)
     assert await digest_violations() == [
-        f"transfer {row.id}: its digest has no key id and STELLER_LEDGER_KEY (the legacy key) is not set: "
-        "cannot verify it"]
+        (f"transfer {row.id}: its digest has no key id and STELLER_LEDGER_KEY (the legacy key) is not set: "
+         "cannot verify it")]

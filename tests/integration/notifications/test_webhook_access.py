@@ -116,3 +116,18 @@ async def test_a_frozen_party_reads_its_webhook_but_changes_nothing(setup):
     for name, call in managing_calls(hooked.party.id, row.id):
         refused = await attempt(call, key)
         assert refused is not None and refused.code == "party.inactive", name
+
+
+async def test_an_api_key_sees_and_makes_only_deliveries_of_its_own_mode(setup):
+    hooked, live_row = setup
+    test_key = Actor.api_key(key_id=1, party_id=hooked.party.id, prefix="sk_test_ab12", livemode=False)
+    async with atomic():
+        ping = await notifications.send_test_ping(actor=test_key, party_id=hooked.party.id)
+    assert ping.livemode is False
+    page = await notifications.list_deliveries(actor=test_key, party_id=hooked.party.id)
+    assert [row.id for row in page.items] == [ping.id]  # the live event is not there
+    refused = await attempt(lambda actor: notifications.replay(actor=actor, party_id=hooked.party.id,
+                                                               notification_id=live_row.id), test_key)
+    assert refused is not None and refused.code == "not_found"
+    live_page = await notifications.list_deliveries(actor=key_of(hooked.party), party_id=hooked.party.id)
+    assert [row.id for row in live_page.items] == [live_row.id]

@@ -65,7 +65,7 @@ async def test_completed_order_splits_exactly_and_the_statement_explains_each_li
     }
     assert order.total - vendor_cost - commission == 3_00  # 2 % of 3 × 20 is the platform's
 
-    lines = await ledger.wallet_statement(party_id=sub.id, limit=5)
+    lines = await ledger.wallet_statement(actor=ADMIN, party_id=sub.id, limit=5)
     newest = lines[0]
     assert (newest.kind, newest.amount, newest.reference) == ("order_hold", -order.total, f"order:{order.id}")
     assert newest.memo == f"order {str(order.id)[:8]}: 3 × {network['product'].name} 20 USD"
@@ -94,7 +94,7 @@ async def test_failed_order_releases_the_whole_hold(network, vendor):
     assert order.failure_code == "vendor.failed"
     assert delta(await balances(network), before) == dict.fromkeys(before, 0)
     assert await Card.filter(order_id=order.id).count() == 0
-    release = (await ledger.wallet_statement(party_id=sub.id, limit=1))[0]
+    release = (await ledger.wallet_statement(actor=ADMIN, party_id=sub.id, limit=1))[0]
     assert (release.kind, release.amount) == ("order_release", order.total)
     assert release.memo.endswith("not delivered, refunded")
     assert await check_ledger() == []
@@ -117,7 +117,7 @@ async def test_partial_order_captures_the_delivered_share_and_releases_the_rest(
     }
     hold = await Hold.get(id=order.hold_id)
     assert (hold.captured, hold.released) == (2 * unit, 2 * unit)
-    release = (await ledger.wallet_statement(party_id=sub.id, limit=1))[0]
+    release = (await ledger.wallet_statement(actor=ADMIN, party_id=sub.id, limit=1))[0]
     assert release.memo.endswith("2 of 4 not delivered, refunded") and release.amount == 2 * unit
     assert await check_ledger() == []
 
