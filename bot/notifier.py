@@ -48,6 +48,19 @@ def localized(params: dict) -> dict:
     return out
 
 
+# The core's "show this order's current state" message: the bot renders the order itself.
+LIVE_ORDER_MESSAGE = "order.live"
+
+
+async def live_order_text(order_id, language: str | None):
+    from bot.flows.order.render import order_message
+    from bot.i18n import pick_language
+    from core.orders.models import Order
+
+    order = await Order.get(id=order_id)
+    return await order_message(order, pick_language(language))
+
+
 def make_bot(settings: Settings) -> Bot:
     if settings.telegram_bot_token is None:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
@@ -60,7 +73,7 @@ class AiogramNotifier:
         self.bot = bot
 
     async def send(self, *, telegram_user_id: int, message_key: str, params: dict,
-                   buttons: list | None = None) -> None:
+                   buttons: list | None = None, edit: dict | None = None) -> None:
         member = await Member.get_or_none(telegram_user_id=telegram_user_id)
         language = member.language if member else None
         markup = None
@@ -68,10 +81,14 @@ class AiogramNotifier:
             markup = InlineKeyboardMarkup(inline_keyboard=[[
                 InlineKeyboardButton(text=t(b["text_key"], language), callback_data=b["data"]) for b in buttons
             ]])
+        if message_key == LIVE_ORDER_MESSAGE:
+            text, markup = await live_order_text(params.get("order_id"), language)
+        else:
+            text = t(message_key, language, **localized(params or {}))
         try:
-            await self.bot.send_message(chat_id=telegram_user_id,
-                                        text=t(message_key, language, **localized(params or {})),
-                                        reply_markup=markup)
+            if edit is not None and await self._edit(edit, text, markup):
+                return
+            await self.bot.send_message(chat_id=telegram_user_id, text=text, reply_markup=markup)
         # Exception texts below carry Telegram's description or a class name only: never the request URL,
         # which holds the bot token.
         except TelegramRetryAfter as exc:  # flood control
@@ -91,6 +108,19 @@ class AiogramNotifier:
         except TelegramAPIError as exc:  # 401, 404, 409, …
             raise TelegramRetryLater(MISCONFIGURED_RETRY_SECONDS,
                                      f"Telegram refused the call: {exc.message}") from exc
+
+    async def _edit(self, target: dict, text: str, markup) -> bool:
+        """Edit the message in place; False when it is gone or too old (then a new one is sent)."""
+        try:
+            await self.bot.edit_message_text(chat_id=target["chat_id"], message_id=target["message_id"],
+                                             text=text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                return True
+            if "not found" in exc.message or "can't be edited" in exc.message:
+                return False
+            raise
+        return True
 
     async def delete(self, *, chat_id: int, message_id: int) -> bool:
         """Delete a message the bot sent; one already gone (or too old to delete) counts as done."""

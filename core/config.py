@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     # Per Telegram user: at most this many updates per window; the rest is dropped (with one notice).
     bot_throttle_updates: int = Field(default=10, ge=1, alias="BOT_THROTTLE_UPDATES")
     bot_throttle_seconds: int = Field(default=10, ge=1, alias="BOT_THROTTLE_SECONDS")
+    # A revealed card code's message is deleted after this many seconds.
+    bot_reveal_seconds: int = Field(default=60, ge=1, alias="BOT_REVEAL_SECONDS")
 
     # Bamboo. No credentials set = development mode: the built-in simulator stands in for Bamboo.
     bamboo_base_url: str | None = Field(default=None, alias="BAMBOO_BASE_URL")

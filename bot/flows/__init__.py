@@ -12,12 +12,18 @@ from aiogram import Router
 def make_routers() -> list[Router]:
     """Commands and deep links first, each area's flows, the catch-all for what nobody understood last."""
     from bot.flows import menu
+    from bot.flows.invites import router as invites
     from bot.flows.order import router as order
+    from bot.flows.reports import router as reports
+    from bot.flows.settings import router as settings
     from bot.flows.start import router as start
 
     return [
         start.make_router(),
         order.make_router(),
+        invites.make_router(),
+        reports.make_router(),
+        settings.make_router(),
         menu.make_router(),
         menu.make_fallback_router(),
     ]

@@ -8,6 +8,7 @@ receiver verifies whichever secret it has. Delivery is at least once; receivers 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -15,7 +16,8 @@ import secrets as secrets_module
 import string
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -188,6 +190,27 @@ def event_body(payload: dict) -> bytes:
 
 # --- Writing the outbox (inside the caller's transaction) ---------------------------------------
 
+_collectors: ContextVar[list[list[Notification]] | None] = ContextVar("steller_outbox_collectors", default=None)
+
+
+@contextlib.contextmanager
+def collect_outbox() -> Iterator[list[Notification]]:
+    """Every outbox row written inside the block (at any depth), for the caller to enqueue after the
+    block's transactions committed. A row of a transaction that rolled back is simply not found later."""
+    rows: list[Notification] = []
+    token = _collectors.set([*(_collectors.get() or []), rows])
+    try:
+        yield rows
+    finally:
+        _collectors.reset(token)
+
+
+def _collected(row: Notification) -> Notification:
+    for rows in _collectors.get() or []:
+        rows.append(row)
+    return row
+
+
 
 def _check_event_type(event_type: str) -> None:
     if event_type not in EVENT_TYPES:
@@ -201,10 +224,10 @@ async def _create_webhook_row(*, party_id: int, event_type: str, data: dict, liv
         "id": event_id, "type": event_type, "created_at": _rfc3339(now), "livemode": bool(livemode),
         "data": _jsonable(data),
     }
-    return await Notification.create(
+    return _collected(await Notification.create(
         channel=NotificationChannel.WEBHOOK, party_id=party_id, event_id=event_id, event_type=event_type,
         payload=payload, livemode=bool(livemode), next_attempt_at=now,
-    )
+    ))
 
 
 async def emit_event(*, party_id: int, event_type: str, data: dict, livemode: bool = True) -> list[Notification]:
@@ -224,16 +247,23 @@ async def notify_telegram(
     params: dict,
     buttons: list | None = None,
     party_id: int | None = None,
+    edit: dict | None = None,
 ) -> Notification:
-    """A Telegram outbox row; `buttons` are [{"text_key", "data"}] as the bot's notifier renders them."""
+    """A Telegram outbox row; `buttons` are [{"text_key", "data"}] as the bot's notifier renders them.
+
+    `edit` ({"chat_id", "message_id"}) asks the notifier to edit that message in place instead of
+    sending a new one (an order's live message).
+    """
     require_transaction()
-    return await Notification.create(
+    payload = {"message_key": message_key, "params": _jsonable(params or {}),
+               "buttons": None if buttons is None else _jsonable(buttons)}
+    if edit is not None:
+        payload["edit"] = {"chat_id": int(edit["chat_id"]), "message_id": int(edit["message_id"])}
+    return _collected(await Notification.create(
         channel=NotificationChannel.TELEGRAM, party_id=party_id, telegram_user_id=int(telegram_user_id),
-        event_id=new_event_id(), event_type=message_key,
-        payload={"message_key": message_key, "params": _jsonable(params or {}),
-                 "buttons": None if buttons is None else _jsonable(buttons)},
+        event_id=new_event_id(), event_type=message_key, payload=payload,
         livemode=True, next_attempt_at=_utcnow(),
-    )
+    ))
 
 
 async def notify_party_members(
@@ -539,8 +569,9 @@ async def _send_telegram(row: Notification, telegram: TelegramNotifier | None) -
     payload = row.payload or {}
     try:
         async with asyncio.timeout(TELEGRAM_TIMEOUT_SECONDS):
+            extra = {"edit": payload["edit"]} if payload.get("edit") else {}
             await telegram.send(telegram_user_id=row.telegram_user_id, message_key=payload["message_key"],
-                                params=payload.get("params") or {}, buttons=payload.get("buttons"))
+                                params=payload.get("params") or {}, buttons=payload.get("buttons"), **extra)
     except TelegramUndeliverable as exc:
         return _Attempt(permanent=True, error=_short_error(f"undeliverable: {exc}"))
     except TelegramRetryLater as exc:

@@ -8,8 +8,9 @@ from typing import Protocol, runtime_checkable
 @runtime_checkable
 class TelegramNotifier(Protocol):
     async def send(self, *, telegram_user_id: int, message_key: str, params: dict,
-                   buttons: list | None = None) -> None:
-        """Send one message; raise TelegramUndeliverable or TelegramRetryLater when it cannot go now."""
+                   buttons: list | None = None, edit: dict | None = None) -> None:
+        """Send one message (or, with `edit` = {"chat_id", "message_id"}, edit that one in place);
+        raise TelegramUndeliverable or TelegramRetryLater when it cannot go now."""
 
 
 class TelegramUndeliverable(Exception):

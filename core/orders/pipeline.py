@@ -242,7 +242,8 @@ def _in_flight_window(vendor: BambooClient) -> float | None:
     """How long after an order turns `placing` its request may still reach Bamboo.
 
     The order turns `placing` before its job waits for slots of the shared rate budget (the
-    product, place-order: up to the limiter's max wait each) and sends with the client's timeouts.
+    product, place-order: up to the limiter's max wait each, one more to spare) and sends with the
+    client's timeouts.
     None: no shared budget, so nothing waits and the sending job alone knows its request is over.
     """
     limiter = vendor.rate_limiter

@@ -154,14 +154,28 @@ def _replay(existing: Order, request_fp: str) -> CreatedOrder:
     return CreatedOrder(order=existing, created=False)
 
 
+# Statuses the buyer's order message shows as they happen (a move back to pending is not news).
+LIVE_STATUSES = frozenset({OrderStatus.PROCESSING, *TERMINAL_STATUSES})
+
+
 async def move(order: Order, to: OrderStatus, **changes) -> Order:
-    """Guarded status change on a row the caller has locked (SELECT … FOR UPDATE)."""
+    """Guarded status change on a row the caller has locked (SELECT … FOR UPDATE).
+
+    An order placed from Telegram has a message that shows its progress: each move worth showing
+    writes an outbox row asking the bot to edit that message in place (same transaction).
+    """
     require_transaction()
     check_transition(order.status, to)
     order.status = to
     for key, value in changes.items():
         setattr(order, key, value)
     await order.save(update_fields=["status", "updated_at", *changes.keys()])
+    if to in LIVE_STATUSES and order.chat_id is not None and order.message_id is not None:
+        from core.notifications import service as notifications
+
+        await notifications.notify_telegram(
+            telegram_user_id=order.chat_id, message_key="order.live", params={"order_id": str(order.id)},
+            party_id=order.party_id, edit={"chat_id": order.chat_id, "message_id": order.message_id})
     return order
 
 

@@ -9,12 +9,12 @@ created it: only a hash is stored.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from urllib.parse import quote
 
 from bot.confirm import Confirmations
 from bot.context import UpdateContext

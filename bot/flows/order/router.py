@@ -25,6 +25,7 @@ from bot.i18n import money
 from bot.ui import keyboard, show
 from core.catalog import browse
 from core.catalog.models import CardMode
+from core.config import get_settings
 from core.errors import DomainError
 from core.ledger import service as ledger
 from core.money import exponent
@@ -38,7 +39,6 @@ PAGE = 8
 ORDERS_PAGE = 8
 MAX_ORDER_PAGES = 10
 QUANTITIES = (1, 2, 3, 5, 10)
-REVEAL_SECONDS = 60
 
 
 class OrderStates(StatesGroup):
@@ -260,7 +260,9 @@ async def open_order(query: CallbackQuery, callback_data: OrdersCb, ctx: UpdateC
 
 
 async def reveal(query: CallbackQuery, callback_data: OrdersCb, ctx: UpdateContext, arq: ArqRedis) -> None:
-    """The code in a message of its own, deleted after 60 s by a deferred job (it survives a restart)."""
+    """The code in a message of its own, deleted after BOT_REVEAL_SECONDS (60) by a deferred job (it survives
+    a restart)."""
+    reveal_seconds = get_settings().bot_reveal_seconds
     if ctx.member is None:
         await query.answer(ctx.t("error.not_a_member"), show_alert=True)
         return
@@ -270,9 +272,9 @@ async def reveal(query: CallbackQuery, callback_data: OrdersCb, ctx: UpdateConte
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
         return
     sent = await query.message.answer(ctx.t("orders.revealed", code=card.code, pin=card.pin or "—",
-                                            seconds=REVEAL_SECONDS), protect_content=True)
+                                            seconds=reveal_seconds), protect_content=True)
     chat_id, message_id = sent.chat.id, sent.message_id
-    ctx.later(lambda: enqueue_delete(arq, chat_id=chat_id, message_id=message_id, delay=REVEAL_SECONDS))
+    ctx.later(lambda: enqueue_delete(arq, chat_id=chat_id, message_id=message_id, delay=reveal_seconds))
 
 
 def _order_id(hex_id: str) -> uuid.UUID | str:

@@ -71,3 +71,4 @@ invite-joined-member = 🎉 انضم { $name } إلى فريقك { $role ->
         [manager] مديرًا
        *[viewer] مُطّلعًا
     }.
+order-live = 📦 لطلبك مستجدات: افتح /orders لتراها.

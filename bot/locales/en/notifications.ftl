@@ -50,3 +50,4 @@ invite-joined-member = 🎉 { $name } joined your team as { $role ->
         [manager] a manager
        *[viewer] a viewer
     }.
+order-live = 📦 Your order has news: open /orders to see it.
