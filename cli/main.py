@@ -289,5 +289,17 @@ from cli.catalog_cmd import catalog  # noqa: E402
 catalog.add_command(catalog_show)
 main.add_command(catalog)
 
+def run() -> None:
+    """The `steller` entry point: settings that cannot load are one clear line, not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        main()
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in exc.errors())
+        click.echo(f"error: settings: {problems}", err=True)
+        sys.exit(3)
+
+
 if __name__ == "__main__":
-    main()
+    run()

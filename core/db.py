@@ -41,12 +41,13 @@ def tortoise_config(database_url: str | None = None) -> dict:
     }
 
 
-def _tortoise_orm_for_cli() -> dict:
-    return tortoise_config()
-
-
-# `tortoise makemigrations` / `tortoise migrate` read this (see [tool.tortoise] in pyproject.toml).
-TORTOISE_ORM = _tortoise_orm_for_cli()
+def __getattr__(name: str):
+    # `tortoise makemigrations` / `tortoise migrate` read core.db.TORTOISE_ORM (see [tool.tortoise] in
+    # pyproject.toml). Built on first use, not at import: reading settings must not happen just because
+    # someone imported this module (`steller --help` works with no environment at all).
+    if name == "TORTOISE_ORM":
+        return tortoise_config()
+    raise AttributeError(name)
 
 
 async def init_db(database_url: str | None = None) -> None:

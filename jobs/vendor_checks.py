@@ -39,7 +39,8 @@ async def reconcile_vendor_charges(ctx) -> int:
         log.warning("vendor_reconcile_skipped", reason=type(exc).__name__)
         return -1
     if result.drifts:
-        log.error("vendor_charges_drift", count=len(result.drifts), totals={k: str(v) for k, v in result.totals().items()})
+        log.error("vendor_charges_drift", count=len(result.drifts),
+                  totals={currency: str(total) for currency, total in result.totals().items()})
         async with atomic():
             rows = await vendor_charges.alert_drift(result)
         await enqueue_deliveries(ctx["redis"], rows)

@@ -43,7 +43,6 @@ from core.vendors.bamboo import (
     VendorUnavailable,
 )
 from core.vendors.bamboo import Order as VendorOrder
-from core.vendors.bamboo import OrderStatus as VendorStatus
 
 log = get_logger("orders.pipeline")
 

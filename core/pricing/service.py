@@ -198,11 +198,13 @@ def check_face_value(product: Product, face: Decimal) -> Decimal:
         face = Decimal(str(face))
     except InvalidOperation as exc:
         raise InvalidFaceValue(f"{face!r} is not an amount") from exc
-    if not face.is_finite() or face != face.quantize(quantum(product.currency)):
-        raise InvalidFaceValue(f"{face} is not a valid {product.currency} amount")
+    if not face.is_finite():
+        raise InvalidFaceValue(f"{face} is not an amount")
+    if face != face.quantize(quantum(product.currency)):
+        raise InvalidFaceValue(f"{plain(face)} is not a valid {product.currency} amount")
     if face < product.min_face or face > product.max_face:
         raise InvalidFaceValue(
-            f"{face} {product.currency} is outside {plain(product.min_face)}–{plain(product.max_face)}")
+            f"{plain(face)} {product.currency} is outside {plain(product.min_face)}–{plain(product.max_face)}")
     return face
 
 

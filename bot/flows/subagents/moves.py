@@ -38,7 +38,8 @@ class MoveStates(StatesGroup):
     amount = State()  # waiting for a typed amount; data: kind, child
 
 
-async def _refuse_stranger(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
+async def refuse_stranger(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
+    """Someone who belongs to no party (or was removed) is told so; nothing is shown."""
     if ctx.member is not None:
         return False
     if isinstance(event, CallbackQuery):
@@ -58,7 +59,7 @@ async def _may_move_money(ctx: UpdateContext) -> None:
 
 async def _start(event: Message | CallbackQuery, ctx: UpdateContext, state: FSMContext, kind: str) -> None:
     await state.clear()
-    if await _refuse_stranger(event, ctx):
+    if await refuse_stranger(event, ctx):
         return
     await _may_move_money(ctx)
     await _pick_page(event, ctx, kind, page=0)
@@ -94,7 +95,7 @@ async def _pick_page(event: Message | CallbackQuery, ctx: UpdateContext, kind: s
 async def picked(query: CallbackQuery, callback_data: PickCb, ctx: UpdateContext, state: FSMContext) -> None:
     """A page of the picker, or a child chosen (from the picker or its card): ask for the amount."""
     await state.clear()
-    if await _refuse_stranger(query, ctx):
+    if await refuse_stranger(query, ctx):
         return
     await _may_move_money(ctx)
     if callback_data.child == 0:

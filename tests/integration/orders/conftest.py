@@ -18,7 +18,8 @@ VENDOR_DISCOUNT_PERCENT = "10"
 @pytest.fixture
 async def simulator():
     async with running_simulator() as (base_url, app):
-        await sim_admin(base_url, f"catalog/products/{MAGIC_RANGE_PRODUCT}/touch", {"discount": VENDOR_DISCOUNT_PERCENT})
+        await sim_admin(base_url, f"catalog/products/{MAGIC_RANGE_PRODUCT}/touch",
+                        {"discount": VENDOR_DISCOUNT_PERCENT})
         yield base_url, app
 
 

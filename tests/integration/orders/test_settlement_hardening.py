@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 from tortoise.connection import get_connection
 
 from core.config import get_settings
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 async def balances(network) -> dict[str, int]:
-    sub, agent = network["sub"], network["agent"]
+    sub = network["sub"]
     return {
         "sub_wallet": (await party_account(sub.id, AccountKind.WALLET, "USD")).balance,
         "sub_holds": (await party_account(sub.id, AccountKind.HOLDS, "USD")).balance,
@@ -228,8 +227,8 @@ async def test_an_unreadable_answer_to_place_defers_with_an_alert_and_burns_no_a
 async def test_giving_up_first_proves_bamboo_has_no_such_order(network, vendor):
     order = await create(network["sub"], "20.00")
     # Our count says every attempt failed, yet one of them reached Bamboo (which charged for it).
-    await vendor.place_order(request_id=order.vendor_request_id, account_id=555,
-                             products=[OrderProduct(product_id=MAGIC_RANGE_PRODUCT, quantity=1, value=Decimal("20.00"))])
+    await vendor.place_order(request_id=order.vendor_request_id, account_id=555, products=[
+        OrderProduct(product_id=MAGIC_RANGE_PRODUCT, quantity=1, value=Decimal("20.00"))])
     await Order.filter(id=order.id).update(attempts=pipeline.MAX_PLACE_ATTEMPTS)
 
     await drive(order.id, vendor)
@@ -288,7 +287,7 @@ async def test_the_vendor_leg_is_what_bamboo_charged_and_the_difference_is_recor
 
 async def test_a_small_difference_is_recorded_without_an_alert(network, vendor, simulator, monkeypatch):
     await an_admin_listens()
-    monkeypatch.setattr(get_settings(), "vendor_cost_alert_percent", Decimal("10"))
+    monkeypatch.setattr(get_settings(), "vendor_cost_alert_percent", Decimal(10))
     await sim_admin(simulator[0], f"catalog/products/{MAGIC_RANGE_PRODUCT}/touch", {"discount": "5"})
     order = await create(network["sub"], "20.00")
     await drive(order.id, vendor)
