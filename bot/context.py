@@ -13,7 +13,7 @@ from core.parties.models import Member, Party
 class UpdateContext:
     telegram_user_id: int
     lang: str
-    request_id: str  # "tg:<update_id>": audit rows and log lines of this update carry it
+    request_id: str  # "tg:<chat_id>:<update_id>": audit rows of this update carry it (who, where, which update)
     member: Member | None = None  # the user's active membership (a removed member is a stranger)
     party: Party | None = None
     is_admin: bool = False
@@ -30,6 +30,12 @@ class UpdateContext:
     @property
     def role(self) -> str | None:
         return str(self.member.role) if self.member is not None else None
+
+    async def admin_actor(self) -> Actor:
+        """An admin actor after re-checking admin rights now (environment list and database)."""
+        from core.access.policy import admin_actor
+
+        return await admin_actor(telegram_user_id=self.telegram_user_id, request_id=self.request_id)
 
     def t(self, key: str, /, **params) -> str:
         from bot.i18n import t

@@ -17,6 +17,8 @@ def make_routers() -> list[Router]:
     from bot.flows.reports import router as reports
     from bot.flows.settings import router as settings
     from bot.flows.start import router as start
+    from bot.flows.subagents import router as subagents
+    from bot.flows.wallet import router as wallet
 
     return [
         start.make_router(),
@@ -24,6 +26,7 @@ def make_routers() -> list[Router]:
         invites.make_router(),
         reports.make_router(),
         settings.make_router(),
+        wallet.make_router(), subagents.make_router(),
         menu.make_router(),
         menu.make_fallback_router(),
     ]

@@ -27,13 +27,15 @@ class UpdateTransaction(BaseMiddleware):
         if user is None or user.is_bot:
             return None
         update_id = event.update_id if isinstance(event, Update) else 0
+        chat = data.get("event_chat")
+        chat_id = chat.id if chat is not None else user.id
         async with atomic():
             member = await Member.get_or_none(telegram_user_id=user.id, status=MemberStatus.ACTIVE) \
                 .prefetch_related("party")
             ctx = UpdateContext(
                 telegram_user_id=user.id,
                 lang=pick_language((member.language if member else None) or user.language_code),
-                request_id=f"tg:{update_id}",
+                request_id=f"tg:{chat_id}:{update_id}",
                 member=member,
                 party=member.party if member else None,
                 is_admin=await is_admin(user.id),
