@@ -92,7 +92,9 @@ def _created_markup(ctx: UpdateContext, link: str) -> InlineKeyboardMarkup:
 
 
 async def _show_created(query: CallbackQuery, ctx: UpdateContext, text: str, link: str) -> None:
-    await show(query, text, _created_markup(ctx, link))
+    # The link goes on a line of its own, outside the translated text: Fluent's bidi isolation marks
+    # around a variable must not stick to the URL (Telegram would take them for part of the link).
+    await show(query, f"{text}\n\n{link}", _created_markup(ctx, link))
 
 
 async def more_invites(query: CallbackQuery, ctx: UpdateContext) -> None:
@@ -107,7 +109,7 @@ async def create_single(query: CallbackQuery, ctx: UpdateContext, bot: Bot, sett
         return
     created = await invites.create_invite(actor=ctx.actor, inviter_party_id=ctx.party.id, max_uses=1)
     link = created.link(await _bot_username(bot, settings))
-    await _show_created(query, ctx, ctx.t("invites.created.single", link=link, kind=str(created.invite.child_kind),
+    await _show_created(query, ctx, ctx.t("invites.created.single", kind=str(created.invite.child_kind),
                                           expires=_expires(created.invite.expires_at)), link)
 
 
@@ -141,7 +143,7 @@ async def create_multi(query: CallbackQuery, callback_data: InviteCb, ctx: Updat
     created = await invites.create_invite(actor=ctx.actor, inviter_party_id=ctx.party.id,
                                           max_uses=callback_data.uses, ttl_hours=24 * callback_data.days)
     link = created.link(await _bot_username(bot, settings))
-    await _show_created(query, ctx, ctx.t("invites.created.multi", link=link, uses=callback_data.uses,
+    await _show_created(query, ctx, ctx.t("invites.created.multi", uses=callback_data.uses,
                                           kind=str(created.invite.child_kind),
                                           expires=_expires(created.invite.expires_at)), link)
 
@@ -164,7 +166,7 @@ async def create_member(query: CallbackQuery, callback_data: InviteCb, ctx: Upda
     created = await invites.create_member_invite(actor=ctx.actor, party_id=ctx.party.id,
                                                  role=MemberRole(callback_data.role))
     link = created.link(await _bot_username(bot, settings))
-    await _show_created(query, ctx, ctx.t("invites.created.member", link=link, party=ctx.party.name,
+    await _show_created(query, ctx, ctx.t("invites.created.member", party=ctx.party.name,
                                           role=callback_data.role, expires=_expires(created.invite.expires_at)), link)
 
 

@@ -4,7 +4,7 @@ reports-title-today = 📈 { $party } — اليوم ({ $start })
 reports-title-7d = 📈 { $party } — آخر 7 أيام ({ $start } – { $end })
 reports-title-30d = 📈 { $party } — آخر 30 يومًا ({ $start } – { $end })
 reports-title-month = 📈 { $party } — هذا الشهر ({ $start } – { $end })
-reports-sales = 🧾 مبيعاتك: { $orders ->
+reports-sales = 🧾 مبيعات الحساب: { $orders ->
         [zero] لا طلبات
         [one] طلب واحد
         [two] طلبان

@@ -32,23 +32,20 @@ invites-created-single =
     ✅ Your invite link for one new { $kind ->
         [agent] agent
        *[subagent] sub-agent
-    }:
-    { $link }
-    It works once, until { $expires }. Send it to the person you invite: this is the only time it is shown.
+    } is below. It works once, until { $expires }.
+    Send it to the person you invite: this is the only time it is shown.
 invites-created-multi =
     ✅ Your invite link for up to { $uses } new { $kind ->
         [agent] agents
        *[subagent] sub-agents
-    }:
-    { $link }
-    It works until { $expires }. Send it to the people you invite: this is the only time it is shown.
+    } is below. It works until { $expires }.
+    Send it to the people you invite: this is the only time it is shown.
 invites-created-member =
-    ✅ Your team link: whoever opens it joins { $party } as { $role ->
+    ✅ Your team link is below: whoever opens it joins { $party } as { $role ->
         [manager] a manager
        *[viewer] a viewer
-    }.
-    { $link }
-    It works for one person, until { $expires }. This is the only time it is shown.
+    }. It works for one person, until { $expires }.
+    This is the only time it is shown.
 
 invites-list-title = 📋 Open invites: { $count } (page { $page } of { $pages })
 invites-list-empty = There are no open invites.

@@ -96,7 +96,7 @@ async def test_a_team_link_lets_one_person_join_the_same_party_as_a_viewer(harne
     await harness.press(705, harness.button(705, "team member"))
     await harness.press(705, harness.button(705, "Viewer"))
     text = harness.last_text(705)
-    assert "joins Shop as a viewer" in text
+    assert "joins Shop as a viewer" in text and LINK.search(text.splitlines()[-1])
     invite = await Invite.get(inviter_id=agent.id)
     assert (invite.purpose, invite.member_role, invite.max_uses) == (InvitePurpose.MEMBER, MemberRole.VIEWER, 1)
 

@@ -105,7 +105,7 @@ async def test_the_chart_caption_follows_the_members_language(harness, shop):
 
     await Member.filter(telegram_user_id=801).update(language="ar")
     await harness.send(801, "/report")
-    assert "مبيعاتك" in harness.last_text(801)
+    assert "مبيعات الحساب" in harness.last_text(801)
     await harness.press(801, harness.button(801, "رسم بياني"))
     assert harness.api.texts(801)[-1].startswith("📊 المبيعات اليومية")
 
