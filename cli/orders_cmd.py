@@ -65,6 +65,14 @@ def _order_dict(o, cards) -> dict:
         "created_at": o.created_at.isoformat(), "completed_at": o.completed_at.isoformat() if o.completed_at else None,
         "failure": None if o.failure_code is None else {"code": o.failure_code, "message": o.failure_message},
         "split": {k: str(from_minor(getattr(split, k), o.currency)) for k in ("vendor", "commission", "platform")},
+        # What Bamboo actually charged, booked on the vendor leg, and how far it was from the quote.
+        "vendor_cost": None if o.vendor_cost is None else str(from_minor(o.vendor_cost, o.currency)),
+        "vendor_cost_difference": None if o.vendor_cost_difference is None
+        else str(from_minor(o.vendor_cost_difference, o.currency)),
+        "vendor_cost_source": o.vendor_cost_source,
+        "attention": None if o.attention_reason is None else {
+            "reason": o.attention_reason, "since": o.attention_at.isoformat() if o.attention_at else None,
+            "halted": o.halted_at is not None},
         "cards": [{"code": c.masked_code, "serial": c.serial_number,
                    "expires_at": c.expires_at.isoformat() if c.expires_at else None} for c in cards],
     }
@@ -92,6 +100,12 @@ def order_show(order_id: str, as_json: bool) -> None:
                f"cards {data['cards_delivered']}/{data['quantity']}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure']['code']}: {data['failure']['message']}")
+    if data["vendor_cost"] is not None:
+        click.echo(f"  vendor charged {data['vendor_cost']} {data['currency']} ({data['vendor_cost_source']}), "
+                   f"difference from the quote {data['vendor_cost_difference']}")
+    if data["attention"]:
+        click.echo(f"  needs an admin: {data['attention']['reason']}"
+                   + (" (halted)" if data["attention"]["halted"] else ""))
     for card in data["cards"]:
         click.echo(f"  card {card['code']}  serial {card['serial']}  expires {card['expires_at']}")
 

@@ -6,16 +6,20 @@ import time
 
 from core.config import get_settings
 from core.orders import pipeline
+from core.notifications.service import collect_outbox
 from core.orders.models import Order
 from jobs.enqueue import enqueue_place, enqueue_poll
 
 
-async def _follow(ctx, order_id: str, step: pipeline.Step) -> None:
+async def _follow(ctx, order_id: str, step: pipeline.Step, written: list) -> None:
+    """Deliver what the step wrote (its own rows and, e.g., the buyer's live order message), then
+    schedule the next step."""
     redis = ctx["redis"]
-    if step.notifications:
+    rows = {row.id: row for row in [*step.notifications, *written]}
+    if rows:
         from jobs.notifications import enqueue_deliveries
 
-        await enqueue_deliveries(redis, step.notifications)
+        await enqueue_deliveries(redis, rows.values())
     if step.action == "done":
         return
     order = await Order.get(id=order_id)
@@ -27,14 +31,16 @@ async def _follow(ctx, order_id: str, step: pipeline.Step) -> None:
 
 
 async def place_order(ctx, order_id: str) -> str:
-    step = await pipeline.place(order_id=order_id, vendor=ctx["vendor"])
-    await _follow(ctx, order_id, step)
+    with collect_outbox() as written:
+        step = await pipeline.place(order_id=order_id, vendor=ctx["vendor"])
+    await _follow(ctx, order_id, step, written)
     return step.action
 
 
 async def poll_order(ctx, order_id: str, placement_over: int | None = None) -> str:
-    step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"], placement_over=placement_over)
-    await _follow(ctx, order_id, step)
+    with collect_outbox() as written:
+        step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"], placement_over=placement_over)
+    await _follow(ctx, order_id, step, written)
     return step.action
 
 

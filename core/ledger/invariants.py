@@ -130,28 +130,42 @@ SELECT a.id, a.code, a.balance, COALESCE(SUM(h.amount - h.captured - h.released)
 HAVING a.balance <> COALESCE(SUM(h.amount - h.captured - h.released), 0)
 """
 
-# Every capture/release operation of a hold moved exactly what the hold row says, at most once.
-_HOLD_SETTLEMENTS = f"""
-WITH settle AS (
-  SELECT h.id AS hold_id, o.kind, COUNT(DISTINCT o.id) AS ops,
+def hold_settlements_sql(holds: str) -> str:
+    """Every capture/release operation of a hold moved exactly what the hold row says, at most once.
+
+    `holds` is the FROM item giving the holds to check, as `h`. Grouped per operation, then per
+    hold: linear in the operations, where a CTE joined twice per hold is quadratic.
+    """
+    return f"""
+WITH op AS (
+  SELECT o.id, o.kind, h.id AS hold_id,
          -- Only what left the holds account counts: a capture may carry extra legs (revenue → vendor).
          COALESCE(SUM(t.amount) FILTER (WHERE t.debit_account_id = h.hold_account_id), 0) AS moved
-    FROM ledger_operation o
-    JOIN ledger_hold h ON o.reference = 'hold:' || h.id::text
+    FROM {holds}
+    JOIN ledger_operation o ON o.reference = 'hold:' || h.id::text
     LEFT JOIN ledger_transfer t ON t.operation_id = o.id
    WHERE o.kind IN ('order_capture', 'order_release')
-   GROUP BY 1, 2
+   GROUP BY o.id, o.kind, h.id
+), settled AS (
+  SELECT hold_id,
+         COUNT(*) FILTER (WHERE kind = 'order_capture') AS capture_ops,
+         COALESCE(SUM(moved) FILTER (WHERE kind = 'order_capture'), 0) AS captured_moved,
+         COUNT(*) FILTER (WHERE kind = 'order_release') AS release_ops,
+         COALESCE(SUM(moved) FILTER (WHERE kind = 'order_release'), 0) AS released_moved
+    FROM op GROUP BY hold_id
 )
 SELECT h.id, h.hold_account_id, h.captured, h.released,
-       COALESCE(c.ops, 0) AS capture_ops, COALESCE(c.moved, 0) AS captured_moved,
-       COALESCE(r.ops, 0) AS release_ops, COALESCE(r.moved, 0) AS released_moved
-  FROM ledger_hold h
-  LEFT JOIN settle c ON c.hold_id = h.id AND c.kind = 'order_capture'
-  LEFT JOIN settle r ON r.hold_id = h.id AND r.kind = 'order_release'
- WHERE COALESCE(c.ops, 0) > 1 OR COALESCE(r.ops, 0) > 1
-    OR COALESCE(c.moved, 0) <> h.captured OR COALESCE(r.moved, 0) <> h.released
+       COALESCE(s.capture_ops, 0) AS capture_ops, COALESCE(s.captured_moved, 0) AS captured_moved,
+       COALESCE(s.release_ops, 0) AS release_ops, COALESCE(s.released_moved, 0) AS released_moved
+  FROM {holds}
+  LEFT JOIN settled s ON s.hold_id = h.id
+ WHERE COALESCE(s.capture_ops, 0) > 1 OR COALESCE(s.release_ops, 0) > 1
+    OR COALESCE(s.captured_moved, 0) <> h.captured OR COALESCE(s.released_moved, 0) <> h.released
  LIMIT {RULE_LIMIT}
 """
+
+
+_HOLD_SETTLEMENTS = hold_settlements_sql("ledger_hold h")
 
 _DIGEST_BATCH = """
 SELECT id, operation_id, kind, debit_account_id, credit_account_id, amount, currency, debit_seq,

@@ -37,6 +37,7 @@ from core.ledger.invariants import (
     Findings,
     Violation,
     global_rules,
+    hold_settlements_sql,
     report_chain_break,
     report_hold_account,
     report_hold_settlement,
@@ -162,28 +163,7 @@ SELECT a.id, a.code, a.balance, COALESCE(SUM(h.amount - h.captured - h.released)
 HAVING a.balance <> COALESCE(SUM(h.amount - h.captured - h.released), 0)
 """
 
-_HOLD_SETTLEMENTS = f"""
-WITH settle AS (
-  SELECT h.id AS hold_id, o.kind, COUNT(DISTINCT o.id) AS ops,
-         COALESCE(SUM(t.amount) FILTER (WHERE t.debit_account_id = h.hold_account_id), 0) AS moved
-    FROM check_hold ch
-    JOIN ledger_hold h ON h.id = ch.id
-    JOIN ledger_operation o ON o.reference = 'hold:' || h.id::text
-    LEFT JOIN ledger_transfer t ON t.operation_id = o.id
-   WHERE o.kind IN ('order_capture', 'order_release')
-   GROUP BY 1, 2
-)
-SELECT h.id, h.hold_account_id, h.captured, h.released,
-       COALESCE(c.ops, 0) AS capture_ops, COALESCE(c.moved, 0) AS captured_moved,
-       COALESCE(r.ops, 0) AS release_ops, COALESCE(r.moved, 0) AS released_moved
-  FROM check_hold ch
-  JOIN ledger_hold h ON h.id = ch.id
-  LEFT JOIN settle c ON c.hold_id = h.id AND c.kind = 'order_capture'
-  LEFT JOIN settle r ON r.hold_id = h.id AND r.kind = 'order_release'
- WHERE COALESCE(c.ops, 0) > 1 OR COALESCE(r.ops, 0) > 1
-    OR COALESCE(c.moved, 0) <> h.captured OR COALESCE(r.moved, 0) <> h.released
- LIMIT {RULE_LIMIT}
-"""
+_HOLD_SETTLEMENTS = hold_settlements_sql("check_hold ch JOIN ledger_hold h ON h.id = ch.id")
 
 # The floor trails the transfers younger than STRAY_MARGIN (all of them are read again next run).
 _NEXT_FLOOR = """

@@ -97,6 +97,41 @@ async def get_party(party_id: int) -> Party:
     return party
 
 
+class AmbiguousParty(ValidationFailed):
+    """More than one party has the name an admin typed: they name it by id instead (`ids` lists them)."""
+
+    code = "party.ambiguous"
+
+
+_QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»"}
+
+
+async def find_party(*, actor: Actor, ref: str) -> Party:
+    """The party an admin names by id ("42", "#42") or by its exact name (then, if none, the same name in
+    another letter case). A name several parties share is refused with their ids; nothing found →
+    PartyNotFound. Admins only: members reach parties through their own party, never by name."""
+    require_admin(actor)
+    text = (ref or "").strip()
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:  # "Top Agent" → Top Agent
+        text = text[1:-1].strip()
+    if not text:
+        raise PartyNotFound("no party named", ref=text)
+    digits = text[1:] if text.startswith("#") else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        party = await Party.get_or_none(id=int(digits))
+        if party is not None:
+            return party
+    matches = await Party.filter(name=text).order_by("id").limit(10)
+    if not matches:
+        matches = await Party.filter(name__iexact=text).order_by("id").limit(10)
+    if not matches:
+        raise PartyNotFound(f"no party {text!r}", ref=text)
+    if len(matches) > 1:
+        raise AmbiguousParty(f"{len(matches)} parties are named {text!r}: name one by id",
+                             ref=text, ids=[p.id for p in matches])
+    return matches[0]
+
+
 async def create_party(
     *,
     actor: Actor,
@@ -192,23 +227,42 @@ async def change_status(*, actor: Actor, party_id: int, to: PartyStatus, reason:
                               frozen_by=FROZEN_BY_ADMIN if to == PartyStatus.FROZEN else None)
 
 
-async def approve(*, actor: Actor, party_id: int) -> Party:
-    """A pending application becomes active. Checked and written under one row lock."""
+async def approve(*, actor: Actor, party_id: int, outbox: list | None = None) -> Party:
+    """A pending application becomes active. Checked and written under one row lock.
+
+    The applicant (the party's members) is told in the same transaction ("party.approved"); the outbox
+    rows are appended to `outbox` for the caller to enqueue after commit (the sweeper delivers them otherwise).
+    """
     require_transaction()
     require_admin(actor)
     party = await _lock_party(party_id)
     if party.status != PartyStatus.PENDING:
         raise InvalidTransition("only a pending application can be approved", party_id=party_id)
-    return await _move_status(party, PartyStatus.ACTIVE, actor=actor)
+    party = await _move_status(party, PartyStatus.ACTIVE, actor=actor)
+    from core.notifications import service as notifications
+
+    rows = await notifications.notify_party_members(party_id=party.id, message_key="party.approved",
+                                                    params={"name": party.name})
+    if outbox is not None:
+        outbox.extend(rows)
+    return party
 
 
-async def reject(*, actor: Actor, party_id: int, reason: str | None = None) -> Party:
+async def reject(*, actor: Actor, party_id: int, reason: str | None = None, outbox: list | None = None) -> Party:
+    """A pending application is closed; the applicant is told ("party.rejected"), as for `approve`."""
     require_transaction()
     require_admin(actor)
     party = await _lock_party(party_id)
     if party.status != PartyStatus.PENDING:
         raise InvalidTransition("only a pending application can be rejected", party_id=party_id)
-    return await _move_status(party, PartyStatus.CLOSED, actor=actor, reason=reason)
+    party = await _move_status(party, PartyStatus.CLOSED, actor=actor, reason=reason)
+    from core.notifications import service as notifications
+
+    rows = await notifications.notify_party_members(party_id=party.id, message_key="party.rejected",
+                                                    params={"name": party.name})
+    if outbox is not None:
+        outbox.extend(rows)
+    return party
 
 
 async def freeze(*, actor: Actor, party_id: int, reason: str | None = None) -> Party:

@@ -21,7 +21,7 @@ from bot.context import UpdateContext
 from bot.flows.menu import MenuCb, may_have_children
 from bot.ui import keyboard, show
 from core.config import Settings
-from core.parties import invites
+from core.parties import invites, team
 from core.parties.models import Invite, InvitePurpose, MemberRole
 
 # What the buttons offer; the core bounds what it accepts (1–1000 uses, 1 hour–90 days).
@@ -116,6 +116,7 @@ async def create_single(query: CallbackQuery, ctx: UpdateContext, bot: Bot, sett
 async def choose_cap(query: CallbackQuery, ctx: UpdateContext) -> None:
     if await _refuse_strangers(query, ctx):
         return
+    await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)  # refused before any choice
     caps = [(str(n), InviteCb(action="cap", uses=n).pack()) for n in MULTI_USE_CAPS]
     await show(query, ctx.t("invites.multi.cap"),
                keyboard([caps, [(ctx.t("button.back"), InviteCb(action="menu").pack())]]))
@@ -127,6 +128,7 @@ async def choose_days(query: CallbackQuery, callback_data: InviteCb, ctx: Update
     if callback_data.uses not in MULTI_USE_CAPS:
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
         return
+    await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)
     days = [(ctx.t("invites.days", days=d), InviteCb(action="make", uses=callback_data.uses, days=d).pack())
             for d in MULTI_USE_DAYS]
     await show(query, ctx.t("invites.multi.ttl", uses=callback_data.uses),
@@ -151,6 +153,7 @@ async def create_multi(query: CallbackQuery, callback_data: InviteCb, ctx: Updat
 async def choose_role(query: CallbackQuery, ctx: UpdateContext) -> None:
     if await _refuse_strangers(query, ctx):
         return
+    await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)  # refused before any choice
     roles = [(ctx.t(f"invites.role.{role}"), InviteCb(action="member", role=str(role)).pack()) for role in TEAM_ROLES]
     await show(query, ctx.t("invites.team.choose", party=ctx.party.name),
                keyboard([roles, [(ctx.t("button.back"), InviteCb(action="menu").pack())]]))

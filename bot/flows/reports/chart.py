@@ -84,7 +84,7 @@ def render_daily_chart(daily: Sequence[tuple[date, int]], *, currency: str, titl
         for i, ((day, _), value) in enumerate(zip(daily, values, strict=True)):
             centre = plot_left + slot * (i + 0.5)
             if value > 0:
-                top = plot_bottom - float(value / top_value) * height
+                top = min(plot_bottom - float(value / top_value) * height, plot_bottom - 1)  # a sale shows
                 draw.rectangle([(centre - bar / 2, top), (centre + bar / 2, plot_bottom - 1)], fill=BAR)
             if i % every == 0:
                 _text(draw, (centre, plot_bottom + 8), f"{day:%m-%d}", size=12, anchor="mt")

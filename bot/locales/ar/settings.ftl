@@ -50,3 +50,5 @@ settings-left = غادرت { $party }. لتنضم مجددًا تحتاج إلى
 
 error-party-invalid_name = يتكوّن الاسم من 1 إلى 200 حرف. اكتب اسمًا آخر.
 error-member-last_owner = يبقى للحساب مالك واحد على الأقل: لا يمكن إزالة آخر مالك.
+
+command-settings = الاسم والفريق

@@ -50,3 +50,5 @@ settings-left = You left { $party }. To join again you need a new invite link.
 
 error-party-invalid_name = A name has 1 to 200 characters. Type another one.
 error-member-last_owner = An account keeps at least one owner: its last owner cannot be removed.
+
+command-settings = Name and team

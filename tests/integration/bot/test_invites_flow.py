@@ -115,6 +115,9 @@ async def test_a_manager_cannot_create_invites(harness):
     assert "Your role in this account does not allow that" in harness.last_text(707)
     await harness.press(707, InviteCb(action="single").pack())
     await harness.press(707, InviteCb(action="member", role="viewer").pack())
+    await harness.press(707, InviteCb(action="multi").pack())
+    await harness.press(707, InviteCb(action="team").pack())
+    assert len(harness.toasts()) == 4
     assert all("does not allow" in toast for toast in harness.toasts())
     assert not await Invite.filter(inviter_id=agent.id).exists()
 

@@ -77,6 +77,10 @@ async def test_operator_orders_a_card_and_the_worker_delivers_it(network, simula
     assert shown["status"] == "completed" and shown["cards_delivered"] == 2
     assert (shown["unit_price"], shown["total"]) == ("24.25", "48.50")  # 25 × 0.97
     assert shown["split"] == {"vendor": "45.00", "commission": "1.00", "platform": "2.50"}  # sums to the total
+    # Bamboo's own charge was booked on the vendor leg, equal to the quote here.
+    assert (shown["vendor_cost"], shown["vendor_cost_difference"], shown["vendor_cost_source"]) == (
+        "45.00", "0.00", "vendor")
+    assert shown["attention"] is None
     assert len(shown["cards"]) == 2 and all(c["code"].startswith("****") for c in shown["cards"])
 
     code, out, err = await steller(env, "order", "show", order_id)
