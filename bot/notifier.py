@@ -122,6 +122,19 @@ class AiogramNotifier:
             raise
         return True
 
+    async def edit_text(self, *, chat_id: int, message_id: int, text: str, markup=None) -> bool:
+        """Replace a message's text (a job's progress message); False when it is gone or too old.
+
+        Flood control and an unreachable Telegram raise TelegramRetryLater, like `send`."""
+        try:
+            return await self._edit({"chat_id": chat_id, "message_id": message_id}, text, markup)
+        except TelegramRetryAfter as exc:
+            raise TelegramRetryLater(exc.retry_after) from exc
+        except (TelegramBadRequest, TelegramForbiddenError):
+            return False
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise TelegramRetryLater(UNAVAILABLE_RETRY_SECONDS, "Telegram unreachable") from exc
+
     async def delete(self, *, chat_id: int, message_id: int) -> bool:
         """Delete a message the bot sent; one already gone (or too old to delete) counts as done."""
         try:

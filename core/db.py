@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "core.pricing.models",
     "core.orders.models",
     "core.notifications.models",
+    "core.broadcast.models",
 ]
 
 

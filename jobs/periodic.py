@@ -23,9 +23,10 @@ log = get_logger("jobs.periodic")
 CRON = Actor.system("cron")
 
 
-async def _alert_admins(ctx, *, key: str, message_key: str, params: dict) -> bool:
+async def _alert_admins(ctx, *, key: str, message_key: str, params: dict, buttons: list | None = None) -> bool:
     """Admins hear about a problem once per alert TTL; the mark commits with the messages."""
-    rows = await run_atomic(functools.partial(alert_admins_once, key=key, message_key=message_key, params=params))
+    rows = await run_atomic(functools.partial(alert_admins_once, key=key, message_key=message_key, params=params,
+                                              buttons=buttons))
     await enqueue_deliveries(ctx["redis"], rows)
     return bool(rows)
 
@@ -43,7 +44,8 @@ async def check_invariants(ctx) -> int:
         log.error("ledger_invariants_violated", count=len(violations), first=str(violations[0]))
         fingerprint = hashlib.sha256("\n".join(sorted(map(str, violations))).encode()).hexdigest()[:16]
         await _alert_admins(ctx, key=f"invariants:{fingerprint}", message_key="admin.invariant_violations",
-                            params={"count": len(violations), "first": str(violations[0])[:300]})
+                            params={"count": len(violations), "first": str(violations[0])[:300]},
+                            buttons=[{"text_key": "button.open_audit", "data": "adm:audit"}])
     return len(violations)
 
 
@@ -56,7 +58,8 @@ async def check_vendor_balance(ctx) -> list[str]:
         # Keyed by which accounts are low, not by their balances: a balance that keeps falling is
         # the same problem, not a new alert every run.
         await _alert_admins(ctx, key="vendor_balance:" + ",".join(sorted({a.currency for a in low})),
-                            message_key="admin.vendor_balance_low", params={"accounts": ", ".join(described)})
+                            message_key="admin.vendor_balance_low", params={"accounts": ", ".join(described)},
+                            buttons=[{"text_key": "button.open_vendor", "data": "adm:vendor"}])
     return described
 
 

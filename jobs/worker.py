@@ -11,6 +11,8 @@ from core.logging import configure_logging, get_logger
 from core.notifications.transport import webhook_http_client
 from core.vendors.bamboo import BambooClient, SharedRateLimiter
 from core.vendors.bamboo.ratelimit import DEFAULT_KEY_PREFIX
+from jobs import admin as admin_jobs
+from jobs import broadcast as broadcast_jobs
 from jobs import notifications as notification_jobs
 from jobs import orders as order_jobs
 from jobs import periodic
@@ -57,12 +59,13 @@ async def shutdown(ctx) -> None:
 
 def _functions() -> list:
     return (list(order_jobs.FUNCTIONS) + list(notification_jobs.FUNCTIONS) + list(periodic.FUNCTIONS)
-            + list(vendor_checks.FUNCTIONS) + list(telegram_jobs.FUNCTIONS))
+            + list(vendor_checks.FUNCTIONS) + list(telegram_jobs.FUNCTIONS) + list(broadcast_jobs.FUNCTIONS)
+            + list(admin_jobs.FUNCTIONS))
 
 
 def _cron_jobs() -> list:
     reconcile = cron(order_jobs.reconcile_orders, second={0, 30}, run_at_startup=True, unique=True)
-    return [reconcile, *notification_jobs.CRON_JOBS, *periodic.CRON_JOBS, *vendor_checks.CRON_JOBS]
+    return [reconcile, *notification_jobs.CRON_JOBS, *periodic.CRON_JOBS, *vendor_checks.CRON_JOBS, *broadcast_jobs.CRON_JOBS]
 
 
 class WorkerSettings:

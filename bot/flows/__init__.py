@@ -12,6 +12,11 @@ from aiogram import Router
 def make_routers() -> list[Router]:
     """Commands and deep links first, each area's flows, the catch-all for what nobody understood last."""
     from bot.flows import menu
+    from bot.flows.admin import router as admin
+    from bot.flows.admin_admins import router as admin_admins
+    from bot.flows.admin_broadcast import router as admin_broadcast
+    from bot.flows.admin_catalog import router as admin_catalog
+    from bot.flows.admin_insight import router as admin_insight
     from bot.flows.invites import router as invites
     from bot.flows.order import router as order
     from bot.flows.reports import router as reports
@@ -28,5 +33,9 @@ def make_routers() -> list[Router]:
         settings.make_router(),
         wallet.make_router(), subagents.make_router(),
         menu.make_router(),
+        admin.make_router(),
+        admin_broadcast.make_router(),
+        admin_catalog.make_router(), admin_insight.make_router(),
+        admin_admins.make_router(),
         menu.make_fallback_router(),
     ]

@@ -44,13 +44,17 @@ async def priced_catalog(
     currency: str | None = None, brand_id: int | None = None, text: str | None = None,
     category_id: int | None = None,
 ) -> OfferPage:
-    """Products this party may buy, priced for it, in product id order (cursor = last id seen)."""
+    """Products this party may buy, priced for it (cursor = the last product id seen).
+
+    A party buying from a card list sees the list's order (admins arrange it); a partner without a
+    list sees the catalog in product id order.
+    """
     limit = max(1, min(limit, MAX_PAGE))
     offers = await offers_for(party)
     query = Product.filter(gone_at=None)
     if offers is not None:
         query = query.filter(id__in=list(offers))
-    if cursor is not None:
+    elif cursor is not None:
         query = query.filter(id__gt=cursor)
     if country:
         query = query.filter(country=country.upper())
@@ -62,7 +66,10 @@ async def priced_catalog(
         query = query.filter(Q(name__icontains=text) | Q(brand__name__icontains=text))
     if category_id is not None:
         query = query.filter(brand__category_ids__contains=[category_id])
-    products = await query.order_by("id").limit(limit + 1).prefetch_related("brand")
+    if offers is None:
+        products = await query.order_by("id").limit(limit + 1).prefetch_related("brand")
+    else:
+        products = await _in_list_order(query, list(offers), cursor=cursor, limit=limit)
     has_more = len(products) > limit
     products = products[:limit]
     books = await pricing.chain_books(party)
@@ -79,6 +86,21 @@ async def priced_catalog(
                 example = None  # below cost or no rate: listed, but not for sale now
         items.append(PricedOffer(product=product, brand=product.brand, offer=offer, example=example))
     return OfferPage(items=items, next_cursor=products[-1].id if has_more and products else None)
+
+
+async def _in_list_order(query, listed: list[int], *, cursor: int | None, limit: int) -> list[Product]:
+    """Up to limit + 1 products of `query`, in the list's order, after the cursor's product.
+
+    Lists are short (tens, at most thousands of ids): the matching ids are read, ordered here, and
+    only the page's rows are loaded. A cursor whose product has left the list starts over at the top.
+    """
+    rank = {product_id: i for i, product_id in enumerate(listed)}
+    ids = sorted(await query.values_list("id", flat=True), key=rank.__getitem__)
+    if cursor is not None and cursor in rank:
+        ids = [i for i in ids if rank[i] > rank[cursor]]
+    wanted = ids[:limit + 1]
+    rows = {p.id: p for p in await Product.filter(id__in=wanted).prefetch_related("brand")}
+    return [rows[i] for i in wanted if i in rows]
 
 
 async def offer_for(*, party: Party, product_id: int) -> tuple[Product, Offer]:

@@ -323,6 +323,9 @@ async def run_check(*, actor: Actor, full: bool = False, wait: bool | None = Non
                     advanced = await incremental.save_after_full_sweep(conn, found)
                     full = True
                 else:
+                    # Its plans look costly to the planner (it cannot know how little lies past the
+                    # checkpoint), and compiling them (JIT) would take longer than running them.
+                    await conn.execute("SET LOCAL jit = off")
                     found = await incremental.incremental_check(conn, checkpoint, digest_batch=digest_batch)
                     advanced = await incremental.save_after_incremental(conn, checkpoint, found)
         finally:

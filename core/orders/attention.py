@@ -41,6 +41,7 @@ async def flag_for_attention(order: Order, *, reason: str, halt: bool = False) -
         key=f"order_attention:{order.id}:{'halted' if order.halted_at else 'flagged'}",
         message_key="admin.order_attention", ttl=timedelta(days=30),
         params={"order_id": str(order.id), "status": order.status.value, "reason": order.attention_reason[:300]},
+        buttons=[{"text_key": "button.open_stuck_orders", "data": "adm:vendor"}],
     )
 
 
@@ -68,6 +69,7 @@ async def flag_overdue_orders(*, older_than: timedelta, limit: int = 500) -> tup
     rows = await alert_admins_once(
         key="orders_overdue:" + ",".join(ids), message_key="admin.orders_overdue", ttl=timedelta(days=30),
         params={"count": len(ids), "hours": f"{hours:g}", "orders": ", ".join(i[:8] for i in ids[:10])},
+        buttons=[{"text_key": "button.open_stuck_orders", "data": "adm:vendor"}],
     )
     return len(overdue), rows
 

@@ -154,7 +154,8 @@ async def _alert_vendor_problem(alert: tuple[str, str], order_id, error: Excepti
     key, problem = alert
     return await alert_admins_once(key=f"vendor_config:{key}", message_key="admin.vendor_config",
                                    params={"problem": problem, "error": _short(error)[:300],
-                                           "order_id": str(order_id)})
+                                           "order_id": str(order_id)},
+                                   buttons=[{"text_key": "button.open_vendor", "data": "adm:vendor"}])
 
 
 async def _defer(order_id, error: Exception, delay: float, *, alert: tuple[str, str] | None = None) -> Step:

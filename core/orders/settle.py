@@ -202,4 +202,5 @@ async def _alert_vendor_cost(order: Order, cost: VendorCost) -> list:
         key=f"vendor_cost:{order.id}", message_key="admin.vendor_cost_difference", ttl=timedelta(days=30),
         params={"order_id": str(order.id), "quoted": format_money(cost.quoted, order.currency),
                 "charged": charged, "difference": format_money(cost.difference, order.currency)},
+        buttons=[{"text_key": "button.open_vendor", "data": "adm:vendor"}],
     )

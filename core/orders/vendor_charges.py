@@ -138,4 +138,5 @@ async def alert_drift(result: ChargeReconciliation) -> list:
     return await alert_admins_once(
         key=f"vendor_drift:{fingerprint}", message_key="admin.vendor_drift",
         params={"count": len(result.drifts), "amounts": amounts, "orders": examples},
+        buttons=[{"text_key": "button.open_vendor", "data": "adm:vendor"}],
     )

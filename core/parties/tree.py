@@ -36,6 +36,7 @@ class TreeNode:
     name: str
     kind: str
     status: str
+    parent_id: int | None
     currency: str
     available: int  # wallet balance; negative while credit is used
     held: int
@@ -72,15 +73,25 @@ class ApplicationsPage:
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    id: str
+    created_at: datetime
+    status: str
+    quantity: int
+    product: str
+    total: int  # minor units of `currency`
+    currency: str
+
+
+@dataclass(frozen=True)
 class PartyDetails:
     node: TreeNode
-    parent_id: int | None
     depth: int
     frozen_by: str | None
     created_at: datetime
     path: list[PartyRef]  # from the top of the tree down to the direct parent ([] for a top-level party)
     members: int  # active members
-    orders: list  # the latest orders (core.orders.models.Order), newest first
+    orders: list[OrderLine]  # the latest, newest first
 
 
 def _pages(total: int, per_page: int, page: int) -> tuple[int, int]:
@@ -93,7 +104,7 @@ def _per_page(per_page: int) -> int:
 
 
 _NODES_SQL = """
-SELECT p.id, p.name, p.kind, p.status, p.currency,
+SELECT p.id, p.name, p.kind, p.status, p.parent_id, p.currency,
        COALESCE(w.balance, 0) AS available, COALESCE(w.credit_limit, 0) AS credit_limit,
        COALESCE(h.balance, 0) AS held, COALESCE(c.balance, 0) AS commission,
        (SELECT COUNT(*) FROM party k WHERE k.parent_id = p.id) AS children
@@ -106,7 +117,7 @@ SELECT p.id, p.name, p.kind, p.status, p.currency,
 
 def _node(row: dict) -> TreeNode:
     return TreeNode(id=row["id"], name=row["name"], kind=str(row["kind"]), status=str(row["status"]),
-                    currency=row["currency"], available=int(row["available"]), held=int(row["held"]),
+                    parent_id=row["parent_id"], currency=row["currency"], available=int(row["available"]), held=int(row["held"]),
                     credit_limit=int(row["credit_limit"]), commission=int(row["commission"]),
                     children=int(row["children"]))
 
@@ -144,6 +155,7 @@ async def tree_level(*, actor: Actor, parent_id: int | None = None, page: int = 
 async def party_details(*, actor: Actor, party_id: int, orders: int = 5) -> PartyDetails:
     """A party as an admin sees it: its figures, its place in the tree, its latest orders."""
     require_admin(actor)
+    from core.catalog.models import Product
     from core.orders import service as order_service  # orders import parties: read them late
 
     party = await Party.get_or_none(id=party_id)
@@ -159,8 +171,13 @@ async def party_details(*, actor: Actor, party_id: int, orders: int = 5) -> Part
         parent_id = parent.parent_id
     members = await Member.filter(party_id=party_id, status=MemberStatus.ACTIVE).count()
     latest = await order_service.list_orders(actor=actor, party_id=party_id, limit=orders) if orders > 0 else []
-    return PartyDetails(node=node, parent_id=party.parent_id, depth=party.depth, frozen_by=party.frozen_by,
-                        created_at=party.created_at, path=path, members=members, orders=latest)
+    names = dict(await Product.filter(id__in={o.product_id for o in latest}).values_list("id", "name")) \
+        if latest else {}
+    lines = [OrderLine(id=str(o.id), created_at=o.created_at, status=str(o.status), quantity=o.quantity,
+                       product=names.get(o.product_id, str(o.product_id)), total=o.total, currency=o.currency)
+             for o in latest]
+    return PartyDetails(node=node, depth=party.depth, frozen_by=party.frozen_by, created_at=party.created_at,
+                        path=path, members=members, orders=lines)
 
 
 async def pending_applications(*, actor: Actor, page: int = 0, per_page: int = 5) -> ApplicationsPage:

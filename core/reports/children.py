@@ -9,7 +9,13 @@ from core.access.errors import NotYourChild
 from core.access.policy import Permission, authorize
 from core.ledger.models import Account, AccountKind
 from core.parties.models import Party
-from core.reports.service import ChildOverview, Period, _sales, _sales_by_party, period_bounds
+from core.reports.service import (
+    ChildOverview,
+    Period,
+    _sales,
+    _sales_by_party,
+    period_bounds,
+)
 
 
 async def child_overview(*, actor: Actor, parent_id: int, child_id: int, now: datetime | None = None) -> ChildOverview:

@@ -37,9 +37,7 @@ async def telegram():
 
 @pytest.fixture(scope="module")
 async def up(telegram):
-    print("T", round(time.monotonic()-started,1), '# People take seconds between presses; the journey')
     # People take seconds between presses; the journey takes milliseconds, so the per-user throttle
-    print("T", round(time.monotonic()-started,1), '# (10 updates in 10 s) is widened here. The fuzz b')
     # (10 updates in 10 s) is widened here. The fuzz bench (bench/bot_fuzz.py) runs with the default.
     async with running_platform(telegram, database_url=E2E_DB, redis_url=E2E_REDIS,
                                 BOT_REVEAL_SECONDS=str(REVEAL_SECONDS), BOT_THROTTLE_UPDATES="100") as platform:
@@ -68,14 +66,12 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     viewer = Chat(telegram, VIEWER, "Vera")
     latecomer = Chat(telegram, LATECOMER, "Lina")
 
-    print("T", round(time.monotonic()-started,1), '# The operator sets up the shop: the catalog, the ')
     # The operator sets up the shop: the catalog, the agents' card list, the discounts.
     assert "0 pages" not in up.steller("catalog", "sync", "--full")
     up.steller("cardlist", "add", str(MAGIC_RANGE_PRODUCT), "--range", "1-1000")
     up.steller("discount", "set", "5", "--kind", "agent")
     up.steller("discount", "set", "3", "--kind", "subagent")
 
-    print("T", round(time.monotonic()-started,1), '# An admin-made agent invite; a new user opens it ')
     # An admin-made agent invite; a new user opens it and joins as an agent.
     link = up.steller("invite", "create").strip().splitlines()[-1]
     await agent.send(f"/start {link_payload(link)}", expect="invites you to join Steller as an agent")
@@ -83,14 +79,11 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     amira = party_named(up, "Amira")
     assert (amira["kind"], amira["status"], amira["parent_id"]) == ("agent", "active", None)
 
-    print("T", round(time.monotonic()-started,1), '# The admin tops the agent up. The CLI writes the ')
     # The admin tops the agent up. The CLI writes the agent's notification with the money; it does not
-    print("T", round(time.monotonic()-started,1), "# enqueue it, so the worker's sweeper (once a minu")
     # enqueue it, so the worker's sweeper (once a minute) delivers it: checked at the end.
     assert "topped up 100.00 USD" in up.steller("topup", str(amira["id"]), "100", "--reference", "wire-1")
     topped_up = time.monotonic()
 
-    print("T", round(time.monotonic()-started,1), '# The agent invites a sub-agent, who joins; the ag')
     # The agent invites a sub-agent, who joins; the agent is told.
     await agent.send("/invite", expect="Invites for Amira")
     created = await agent.press("New single-use link", expect="invite link for one new sub-agent")
@@ -102,7 +95,6 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     assert (sami["kind"], sami["parent_id"]) == ("subagent", amira["id"])
     await agent.wait_for("Sami joined as your")
 
-    print("T", round(time.monotonic()-started,1), "# A viewer joins the agent's team through a team l")
     # A viewer joins the agent's team through a team link.
     await agent.send("/invite", expect="Invites for Amira")
     await agent.press("Invite a team member", expect="As what?")
@@ -110,7 +102,6 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     await viewer.send(f"/start {link_payload(agent.find('team link')['text'])}", expect="Amira invites you")
     await viewer.press("Join", expect="what would you like to do")
 
-    print("T", round(time.monotonic()-started,1), '# Refused: an expired invite creates nothing.')
     # Refused: an expired invite creates nothing.
     printed = up.steller("invite", "create", "--parent", str(amira["id"])).strip().splitlines()
     invite_id = int(printed[0].split()[1])  # "invite <id> (<hint>): …"
@@ -121,7 +112,6 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     assert not latecomer.has_button("Join")
     assert await counts(up) == before
 
-    print("T", round(time.monotonic()-started,1), '# The agent allocates to the sub-agent: a typed am')
     # The agent allocates to the sub-agent: a typed amount that is not a number moves nothing.
     await agent.send("/allocate", expect="Send money to which sub-agent?")
     await agent.press("Sami", expect="How much do you want to send to Sami?")
@@ -130,20 +120,17 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     summary = await agent.send("30", expect="Send 30.00 USD from Amira to Sami?")
     assert "Your balance after: 70.00 USD" in text_of(summary)
 
-    print("T", round(time.monotonic()-started,1), "# Refused: the sub-agent presses the agent's butto")
     # Refused: the sub-agent presses the agent's buttons (forged callback data): its Confirm, a pick of
-    print("T", round(time.monotonic()-started,1), "# itself as the agent's child, freezing itself.")
     # itself as the agent's child, freezing itself.
     _, confirm = agent.button("Confirm", message=summary)
     toast = await sub.press_data(confirm, message_id=summary["message_id"], chat_id=AGENT)
     assert "already used or has expired" in toast
     for forged in (PickCb(kind="allocate", child=sami["id"]).pack(), SubCb(action="freeze", child=sami["id"]).pack()):
         toast = await sub.press_data(forged)
-        assert toast, f"{forged} was not refused"
+        assert "not one of your direct sub-agents" in toast, (forged, toast)
     assert await counts(up) == before
     assert party_named(up, "Sami")["status"] == "active"
 
-    print("T", round(time.monotonic()-started,1), "# The agent's own Confirm works, once: the second ")
     # The agent's own Confirm works, once: the second press moves nothing.
     await agent.press("Confirm", message=summary, expect="Sent 30.00 USD to Sami")
     again = await agent.press_data(confirm, message_id=summary["message_id"])
@@ -151,16 +138,14 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     assert (wallet(up, amira["id"])["available"], wallet(up, sami["id"])["available"]) == ("70.00", "30.00")
     await sub.wait_for("Your agent sent you 30.00 USD")
 
-    print("T", round(time.monotonic()-started,1), '# Refused: a viewer may look, not move money — nei')
     # Refused: a viewer may look, not move money — neither from the menu nor with the agent's buttons.
     before = await counts(up)
-    refusal = await viewer.send("/allocate", expect=lambda m: "role" in text_of(m) or "not" in text_of(m))
-    assert "How much" not in text_of(refusal)
+    await viewer.send("/allocate", expect="Your role in this account does not allow that")
     toast = await viewer.press_data(PickCb(kind="allocate", child=sami["id"]).pack())
-    assert toast and "How much" not in text_of(viewer.messages[-1])
+    assert "Your role in this account does not allow that" in toast
+    assert not viewer.find("How much")
     assert await counts(up) == before
 
-    print("T", round(time.monotonic()-started,1), '# The sub-agent orders a card from the list: a ran')
     # The sub-agent orders a card from the list: a range card, a typed value, one card.
     await sub.send("/order", expect="Which card?")
     await sub.press("Magic", expect="type the value")
@@ -171,13 +156,11 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     order_message_id = summary["message_id"]
     _, confirm = sub.button("Confirm", message=summary)
     await sub.press_data(confirm, message_id=order_message_id, expect="Order")
-    print("T", round(time.monotonic()-started,1), '# A double-pressed Confirm: one order, one hold.')
     # A double-pressed Confirm: one order, one hold.
     toast = await sub.press_data(confirm, message_id=order_message_id)
     assert "already used" in toast
     assert [r["n"] for r in await up.sql('SELECT COUNT(*) AS n FROM "order"')] == [1]
 
-    print("T", round(time.monotonic()-started,1), '# The order message (the summary the sub-agent con')
     # The order message (the summary the sub-agent confirmed) updates itself to delivered, codes masked.
     delivered = await sub.wait_for(
         lambda m: m["message_id"] == order_message_id and "delivered" in text_of(m) and "****" in text_of(m),
@@ -185,7 +168,6 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     assert "Order" in text_of(delivered)
     assert wallet(up, sami["id"])["available"] == "20.30"
 
-    print("T", round(time.monotonic()-started,1), '# Reveal shows the code in a message of its own, w')
     # Reveal shows the code in a message of its own, which is deleted BOT_REVEAL_SECONDS later.
     await sub.press("Reveal", message=delivered, expect="Code:")
     revealed = sub.find("Code:")
@@ -193,27 +175,24 @@ async def test_agent_to_sub_agent_to_delivered_card_and_the_report(up: Platform,
     assert masked.strip("• ").replace("*", "")[-4:] in text_of(revealed)
     await telegram.wait_for(lambda: any(m["message_id"] == revealed["message_id"]
                                         for m in telegram.deleted_messages(SUB)), timeout=REVEAL_SECONDS + 15)
-    assert sub.message(revealed["message_id"]) is None
+    code = text_of(revealed).split("Code:", 1)[1].split()[0]
+    assert not any(code in text_of(m) for m in sub.messages)  # the code is nowhere in the chat any more
 
-    print("T", round(time.monotonic()-started,1), "# The agent's /report shows the sub-agent's sale a")
     # The agent's /report shows the sub-agent's sale and the commission accrued on it (5 % − 3 % of 10).
     report = await agent.send("/report", expect="Sub-agents")
     assert "Sami: one order, one card" in text_of(report)
     assert "your commission 0.20 USD" in text_of(report)
     assert "Commission earned: 0.20 USD" in text_of(report)
 
-    print("T", round(time.monotonic()-started,1), '# Refused: a frozen party reads, but cannot order.')
     # Refused: a frozen party reads, but cannot order.
     assert "is frozen" in up.steller("party", "freeze", str(sami["id"]))
     before = await counts(up)
-    refusal = await sub.send("/order", expect="not active")
-    assert "Which card" not in text_of(refusal)
+    await sub.send("/order", expect="This account is not active right now")
     await sub.send("/wallet", expect="Balance: 20.30 USD")
     assert await counts(up) == before
 
     await agent.wait_for("100.00 USD was added to your wallet", timeout=max(5.0, 65 - (time.monotonic() - topped_up)))
 
-    print("T", round(time.monotonic()-started,1), '# The books balance, and no update ended in an unh')
     # The books balance, and no update ended in an unhandled exception.
     assert "ledger ok" in up.steller("check")
     assert up.events_named("bot_update_failed") == []

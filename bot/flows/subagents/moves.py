@@ -116,9 +116,9 @@ async def picked(query: CallbackQuery, callback_data: PickCb, ctx: UpdateContext
 
 async def typed_amount(message: Message, ctx: UpdateContext, state: FSMContext, confirmations: Confirmations) -> None:
     data = await state.get_data()
+    await state.clear()  # a refusal below ends the question; only a mistyped amount asks again
     kind, child_id = data.get("kind"), data.get("child")
     if kind not in MOVE_KINDS or not isinstance(child_id, int) or ctx.member is None:
-        await state.clear()
         await message.answer(ctx.t("error.stale_button"))
         return
     await _may_move_money(ctx)
@@ -127,9 +127,10 @@ async def typed_amount(message: Message, ctx: UpdateContext, state: FSMContext, 
     try:
         amount = parse_amount(message.text or "", wallet.currency)
     except InvalidAmount:
+        await state.set_state(MoveStates.amount)
+        await state.set_data(data)
         await message.answer(ctx.t("subagents.not_an_amount"))  # still waiting: nothing moved
         return
-    await state.clear()
     token = await confirmations.offer(ctx.telegram_user_id, kind, {
         "parent": ctx.party.id, "child": child.party_id, "amount": amount})
     cur = wallet.currency

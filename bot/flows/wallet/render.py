@@ -7,6 +7,7 @@ from bot.i18n import money
 from core.ledger.export import DescribedLine
 from core.ledger.service import WalletSummary
 
+MEMO_SHOWN = 120  # a page of lines stays under Telegram's 4096 characters; the CSV has every memo whole
 # Lines whose "what" names the other party (the sub-agent funded, the agent that took money back).
 _WITH_COUNTERPARTY = {"allocation", "reclaim"}
 _KNOWN_KINDS = {"topup", "allocation", "reclaim", "adjustment", "order_hold", "order_capture", "order_release",
@@ -28,10 +29,11 @@ def what(ctx: UpdateContext, item: DescribedLine) -> str:
 
 def line_text(ctx: UpdateContext, item: DescribedLine, currency: str) -> str:
     line = item.line
-    params = dict(when=when(line), direction="in" if line.amount > 0 else "out",
-                  amount=money(abs(line.amount), currency), what=what(ctx, item))
+    params = {"when": when(line), "direction": "in" if line.amount > 0 else "out",
+              "amount": money(abs(line.amount), currency), "what": what(ctx, item)}
     if line.memo:
-        return ctx.t("wallet.line_memo", memo=line.memo, **params)
+        memo = line.memo if len(line.memo) <= MEMO_SHOWN else line.memo[:MEMO_SHOWN - 1] + "…"
+        return ctx.t("wallet.line_memo", memo=memo, **params)
     return ctx.t("wallet.line", **params)
 
 

@@ -57,6 +57,9 @@ engagement-nudge = 👋 لم نرَ طلبًا منك منذ { $days ->
     }. بطاقاتك جاهزة في /order.
 button-open_orders = فتح الطلبات
 button-open_applications = فتح الطلبات المقدّمة
+button-open_vendor = فتح حالة المورّد
+button-open_stuck_orders = فتح الطلبات العالقة
+button-open_audit = فتح سجل التدقيق
 wallet-credited-topup = 💰 أُضيف { $amount } إلى محفظتك. المتاح: { $available }.
 wallet-credited-allocation = 💰 أرسل إليك وكيلك { $amount }. المتاح: { $available }.
 wallet-credited-reclaim = ↩️ عاد { $amount } إلى محفظتك من وكيل فرعي. المتاح: { $available }.

@@ -36,6 +36,9 @@ engagement-nudge = 👋 We have not seen an order from you for { $days ->
     }. Your cards are ready in /order.
 button-open_orders = Open orders
 button-open_applications = Open applications
+button-open_vendor = Open vendor status
+button-open_stuck_orders = Open stuck orders
+button-open_audit = Open the audit log
 wallet-credited-topup = 💰 { $amount } was added to your wallet. Available: { $available }.
 wallet-credited-allocation = 💰 Your agent sent you { $amount }. Available: { $available }.
 wallet-credited-reclaim = ↩️ { $amount } came back to your wallet from a sub-agent. Available: { $available }.

@@ -227,3 +227,10 @@ async def test_a_party_that_cannot_have_subagents_offers_team_links_only(harness
     labels = [text for text, _ in harness.buttons(717)]
     assert not any("single-use" in label or "multi-use" in label for label in labels)
     assert any("team member" in label for label in labels)
+
+
+async def test_the_main_menus_invite_button_opens_the_same_menu_in_place(harness):
+    await _owner(718, name="Menu Shop")
+    await harness.send(718, "/menu")
+    await harness.press(718, harness.button(718, "✉️ Invite"))
+    assert len(harness.api.sent_messages(718)) == 1 and "Invites for Menu Shop" in harness.last_text(718)

@@ -64,7 +64,7 @@ async def test_an_agent_sees_its_sales_its_commission_and_each_subagent(harness,
 
 
 async def test_period_buttons_edit_one_message_in_place(harness, shop):
-    agent, sub1, _ = shop
+    agent, _, _ = shop
     await _sold(agent, "100", 1, days_ago=20)
     await harness.send(800, "/report")
     assert "Own sales: 0 orders" in harness.last_text(800)
@@ -166,3 +166,9 @@ async def test_a_viewer_of_a_frozen_party_still_reads_its_report(harness, shop):
     await make_member(agent, telegram_user_id=804, role="viewer")
     await harness.send(804, "/report")
     assert "95.00 USD" in harness.last_text(804)
+
+
+async def test_the_main_menus_report_button_opens_the_report_in_place(harness, shop):
+    await harness.send(801, "/menu")
+    await harness.press(801, harness.button(801, "📈 Report"))
+    assert len(harness.api.sent_messages(801)) == 1 and "Sub One — the last 7 days" in harness.last_text(801)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.flows.subagents.callbacks import FreezeCb, MoveCb, PickCb, SubCb
+from bot.flows.subagents.callbacks import FreezeCb, PickCb, SubCb
 from core.catalog import cardlists
 from core.db import atomic
 from core.ledger import service as ledger
@@ -50,14 +50,14 @@ async def _to_summary(harness, user: int, kind: str, child: Party, amount: str) 
     await harness.press(user, SubCb(action="open", child=child.id).pack())
     await harness.press(user, PickCb(kind=kind, child=child.id).pack())
     await harness.send(user, amount)
-    return harness.button(user, "Confirm")
+    return next(data for _, data in harness.buttons(user) if data.startswith(f"mv:{kind}:ok:"))
 
 
 # --- The list and the card ---------------------------------------------------------------------
 
 
 async def test_the_list_shows_each_child_with_status_balance_and_sales_and_opens_its_card(harness, tree):
-    agent, sara, omar = tree
+    _agent, sara, _omar = tree
     async with atomic():
         await parties.freeze(actor=ADMIN, party_id=sara.id)
     await harness.send(OWNER, "/subagents")
@@ -99,7 +99,7 @@ async def test_no_sub_agents_yet_points_to_invite(harness):
 
 
 async def test_a_viewer_sees_no_money_buttons_and_a_manager_no_freeze(harness, tree):
-    agent, sara, _ = tree
+    agent, _sara, _ = tree
     await make_member(agent, role="viewer", telegram_user_id=VIEWER)
     await make_member(agent, role="manager", telegram_user_id=MANAGER)
     await harness.send(VIEWER, "/subagents")
@@ -133,7 +133,7 @@ async def test_another_agents_member_cannot_open_or_fund_this_agents_child(harne
     assert harness.api.texts(OTHER_AGENT) == before
     assert all("not one of your direct sub-agents" in t for t in harness.toasts()[-2:])
     await harness.send(OTHER_AGENT, "5")  # no amount was asked for: nothing to confirm
-    assert not harness.api.calls_to("sendMessage", chat_id=OTHER_AGENT)[-1].params["text"].startswith("💸")
+    assert "did not understand" in harness.last_text(OTHER_AGENT)
     assert await balance(other.id) == 50_00
 
 
@@ -150,7 +150,7 @@ async def test_the_card_shows_the_childs_orders_and_its_report_with_the_parents_
                                  actor=ADMIN)
         await ledger.allocate(actor=ADMIN, parent_id=agent.id, child_id=sara.id, amount=50_00, idempotency_key="o")
         created = await orders.create_order(actor=ADMIN, party_id=sara.id, product_id=9301,
-                                            face_value=Decimal("20"), quantity=2)
+                                            face_value=Decimal(20), quantity=2)
     await Order.filter(id=created.order.id).update(status="completed", cards_delivered=2,
                                                    completed_at=datetime.now(UTC))
     await harness.send(OWNER, "/subagents")
@@ -233,11 +233,23 @@ async def test_cancel_leaves_the_question_and_nothing_moves(harness, tree):
     assert harness.last_text(OWNER) == "Cancelled: no money moved."
     await harness.send(OWNER, "5")
     assert "did not understand" in harness.last_text(OWNER)
-    confirm = await _to_summary(harness, OWNER, "allocate", sara, "5")
-    await harness.press(OWNER, MoveCb.unpack(confirm).model_copy(update={"action": "no"}).pack())
+    await harness.press(OWNER, PickCb(kind="allocate", child=sara.id).pack())
+    await harness.send(OWNER, "5")
+    confirm = harness.button(OWNER, "Confirm")
+    await harness.press(OWNER, harness.button(OWNER, "Cancel"))
     assert harness.last_text(OWNER) == "Cancelled: no money moved."
     await harness.press(OWNER, confirm)  # the cancelled summary's Confirm is spent
     assert "already used" in harness.toasts()[-1] and await balance(agent.id) == 80_00
+
+
+async def test_the_questions_cancel_button_ends_it(harness, tree):
+    _, sara, _ = tree
+    await harness.send(OWNER, "/reclaim")
+    await harness.press(OWNER, PickCb(kind="reclaim", child=sara.id).pack())
+    await harness.press(OWNER, harness.button(OWNER, "Cancel"))
+    assert harness.last_text(OWNER) == "Cancelled: no money moved."
+    await harness.send(OWNER, "5")
+    assert "did not understand" in harness.last_text(OWNER)
 
 
 async def test_an_allocation_above_the_balance_is_refused_and_moves_nothing(harness, tree):
@@ -252,7 +264,7 @@ async def test_an_allocation_above_the_balance_is_refused_and_moves_nothing(harn
     async with atomic():  # once the money is there, the same Confirm works (the refusal rolled back)
         await ledger.topup(actor=ADMIN, party_id=agent.id, amount=1_00, reference="more")
     await harness.press(OWNER, confirm)
-    assert (await balance(agent.id), await balance(sara.id)) == (0, 80_01)
+    assert (await balance(agent.id), await balance(sara.id)) == (99, 80_01)
 
 
 async def test_a_sub_agent_pressing_its_agents_forged_confirm_moves_nothing(harness, tree):
@@ -294,6 +306,20 @@ async def test_a_frozen_party_is_told_at_once_and_a_confirm_from_before_the_free
     await harness.send(OWNER, "/wallet")  # a frozen party still reads
     assert "Balance: 80.00 USD" in harness.last_text(OWNER)
     assert (await balance(agent.id), await balance(sara.id)) == (80_00, 0)
+
+
+async def test_frozen_while_typing_the_amount_is_refused_and_the_question_ends(harness, tree):
+    agent, sara, _ = tree
+    await harness.send(OWNER, "/subagents")
+    await harness.press(OWNER, PickCb(kind="allocate", child=sara.id).pack())
+    async with atomic():
+        await parties.change_status(actor=ADMIN, party_id=agent.id, to=PartyStatus.FROZEN)
+    await harness.send(OWNER, "5")
+    assert "not active right now" in harness.last_text(OWNER)
+    await harness.send(OWNER, "5")
+    assert "did not understand" in harness.last_text(OWNER)
+    await harness.press(OWNER, PickCb(kind="allocate", child=sara.id).pack())
+    assert "not active right now" in harness.toasts()[-1]
 
 
 async def test_money_to_a_frozen_child_is_refused(harness, tree):
@@ -386,7 +412,7 @@ async def test_a_forged_freeze_confirm_from_another_user_changes_nothing(harness
 
 
 async def test_the_arabic_summary_names_both_parties_and_formats_the_money(harness, tree):
-    agent, sara, _ = tree
+    _agent, sara, _ = tree
     from core.parties.models import Member
 
     await Member.filter(telegram_user_id=OWNER).update(language="ar")

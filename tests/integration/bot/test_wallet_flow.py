@@ -55,6 +55,10 @@ async def test_a_credit_limit_and_an_adjustments_reason_are_shown(harness, agent
     text = harness.last_text(OWNER)
     assert "Credit limit: 50.00 USD" in text and "spend up to 117.50 USD" in text
     assert "−2.50 USD · Adjustment by Steller: Bank fee" in text
+    async with atomic():
+        await ledger.adjust(actor=ADMIN, party_id=agent.id, amount=1, reason="x" * 400, idempotency_key="adj-2")
+    await harness.send(OWNER, "/wallet")
+    assert "Adjustment by Steller: " + "x" * 119 + "…" in harness.last_text(OWNER)  # the CSV keeps it whole
 
 
 async def test_the_menu_button_opens_the_wallet_in_place_and_back_returns_to_the_menu(harness, agent):

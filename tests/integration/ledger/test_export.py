@@ -42,7 +42,7 @@ async def tree():
 
 
 async def test_the_csv_is_oldest_first_with_running_balances_and_the_other_partys_name(tree):
-    agent, child = tree
+    agent, _child = tree
     async with atomic():
         result = await export.statement_csv(actor=await member_actor(agent), party_id=agent.id)
     rows = _rows(result.text)

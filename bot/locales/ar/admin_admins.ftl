@@ -1,0 +1,30 @@
+## /admins: من هم المشرفون؛ منح صلاحيات المشرف وسحبها.
+
+admins-title = 👮 المشرفون ({ $count }):
+admins-line = • { $who } — { $source }{ $you }
+admins-who-member = { $name } ({ $id }، { $party })
+admins-who-unknown = مستخدم تيليجرام { $id }
+admins-source-environment = من ADMIN_TELEGRAM_IDS (يُغيَّر هناك)
+admins-source-granted = منحه { $by } في { $when }
+admins-you = · أنت
+admins-button-menu = ‹ قائمة المشرف
+admins-button-list = 👮 المشرفون
+admins-button-grant = ➕ إضافة مشرف
+admins-button-revoke = ➖ سحب صلاحيات { $who }
+admins-button-grant_confirm = ✅ اجعله مشرفًا
+admins-button-revoke_confirm = ➖ سحب الصلاحيات
+admins-grant-ask = اكتب معرّف مستخدم تيليجرام للمشرف الجديد (أرقام فقط — يجده في إعدادات تيليجرام أو عبر بوت مثل ‎@userinfobot).
+admins-not_a_user_id = هذا ليس معرّف مستخدم تيليجرام: اكتب أرقامه فقط، مثل 123456789.
+admins-usage-grant = الاستخدام: /grant_admin <معرّف مستخدم تيليجرام>
+admins-usage-revoke = الاستخدام: /revoke_admin <معرّف مستخدم تيليجرام>
+admins-grant-confirm = هل تجعل { $who } مشرفًا؟ سيتمكن من فعل كل ما يفعله المشرفون، بما في ذلك نقل الأموال ومنح صلاحيات المشرف.
+admins-revoke-confirm = هل تسحب صلاحيات المشرف من { $who }؟
+admins-already = { $who } مشرف بالفعل.
+admins-not_admin = { $who } ليس مشرفًا ممنوحًا من هنا.
+admins-granted = ✅ أصبح { $who } مشرفًا.
+admins-revoked = ➖ لم يعد { $who } مشرفًا.
+admins-cancelled = أُلغي. لم يتغير شيء.
+admins-granted_you = 👮 أصبحت مشرفًا في Steller: افتح /admin.
+admins-revoked_you = سُحبت صلاحيات المشرف الخاصة بك في Steller.
+error-admin-self_revoke = لا يمكنك سحب صلاحياتك بنفسك: اطلب ذلك من مشرف آخر.
+error-admin-from_environment = هذا المشرف مُدرج في ADMIN_TELEGRAM_IDS: لا يغيّره إلا إعداد الخادم.

@@ -1,0 +1,30 @@
+## /admins: who the admins are; granting and revoking admin rights.
+
+admins-title = 👮 Admins ({ $count }):
+admins-line = • { $who } — { $source }{ $you }
+admins-who-member = { $name } ({ $id }, { $party })
+admins-who-unknown = Telegram user { $id }
+admins-source-environment = from ADMIN_TELEGRAM_IDS (change it there)
+admins-source-granted = granted by { $by } on { $when }
+admins-you = · you
+admins-button-menu = ‹ Admin menu
+admins-button-list = 👮 Admins
+admins-button-grant = ➕ Make someone an admin
+admins-button-revoke = ➖ Revoke { $who }
+admins-button-grant_confirm = ✅ Make admin
+admins-button-revoke_confirm = ➖ Revoke
+admins-grant-ask = Type the Telegram user id of the new admin (digits only — they can find it in Telegram's settings or with a bot like @userinfobot).
+admins-not_a_user_id = That is not a Telegram user id: type its digits only, like 123456789.
+admins-usage-grant = Usage: /grant_admin <Telegram user id>
+admins-usage-revoke = Usage: /revoke_admin <Telegram user id>
+admins-grant-confirm = Make { $who } an admin? They will be able to do everything admins do, including moving money and granting admin rights.
+admins-revoke-confirm = Revoke the admin rights of { $who }?
+admins-already = { $who } is an admin already.
+admins-not_admin = { $who } is not an admin granted here.
+admins-granted = ✅ { $who } is an admin now.
+admins-revoked = ➖ { $who } is no longer an admin.
+admins-cancelled = Cancelled. Nothing changed.
+admins-granted_you = 👮 You are a Steller admin now: open /admin.
+admins-revoked_you = Your Steller admin rights were revoked.
+error-admin-self_revoke = You cannot revoke your own admin rights: ask another admin.
+error-admin-from_environment = That admin is listed in ADMIN_TELEGRAM_IDS: only the server's configuration can change that.
