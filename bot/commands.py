@@ -8,10 +8,10 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.i18n import DEFAULT_LANGUAGE, available_languages, t
 
 ANYONE = ("start", "help", "language")
-BUYER = ("menu", "order", "orders", "wallet", "report", "language", "help")
+BUYER = ("menu", "order", "orders", "wallet", "report", "settings", "language", "help")
 PARENT = ("menu", "order", "orders", "wallet", "subagents", "invite", "allocate", "reclaim", "report",
-          "language", "help")
-VIEWER = ("menu", "orders", "wallet", "report", "language", "help")
+          "settings", "language", "help")
+VIEWER = ("menu", "orders", "wallet", "report", "settings", "language", "help")
 ADMIN = ("admin",)
 
 

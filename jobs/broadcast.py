@@ -92,12 +92,11 @@ async def sweep_broadcasts(ctx) -> int:
     """Safety net: a sender for every unfinished broadcast that has due rows and nobody sending."""
     redis: ArqRedis = ctx["redis"]
     started = 0
-    now = datetime.now(UTC)
     for broadcast_id in await broadcasts.unfinished():
         if await redis.exists(_lock_key(broadcast_id)):
             continue
         left = await broadcasts.pending(broadcast_id)
-        if left.rows and left.next_at is not None and left.next_at > now:
+        if left.rows and not left.due:
             continue  # waiting on purpose (a flood wait, a retry): its successor is deferred in Redis
         minute = int(time.time() // 60)
         job = await redis.enqueue_job("send_broadcast", int(broadcast_id),

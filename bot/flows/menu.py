@@ -17,9 +17,10 @@ class MenuCb(CallbackData, prefix="m"):
 
 # Buttons per role, as rows; an area's own router handles MenuCb(area=…).
 _ROWS = {
-    "parent": [["order", "orders"], ["wallet", "subagents"], ["invite", "report"], ["language", "help"]],
-    "buyer": [["order", "orders"], ["wallet", "report"], ["language", "help"]],
-    "viewer": [["orders", "wallet"], ["report"], ["language", "help"]],
+    "parent": [["order", "orders"], ["wallet", "subagents"], ["invite", "report"], ["settings", "language"],
+               ["help"]],
+    "buyer": [["order", "orders"], ["wallet", "report"], ["settings", "language"], ["help"]],
+    "viewer": [["orders", "wallet"], ["report", "settings"], ["language", "help"]],
 }
 
 

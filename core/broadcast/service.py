@@ -335,22 +335,23 @@ async def send_pending(
 class Pending:
     rows: int  # pending rows left
     next_at: datetime | None  # the earliest moment one of them may be tried (None: no pending row)
+    due: bool  # one of them may be tried now
 
 
 async def pending(broadcast_id: int) -> Pending:
     # A row may be tried at the later of its next_attempt_at and the end of its lease (NULLs ignored).
     rows = await get_connection("default").execute_query_dict(
         "SELECT COUNT(*) AS n, MIN(GREATEST(next_attempt_at, claimed_until)) AS next_at, "
-        "bool_or(GREATEST(next_attempt_at, claimed_until) IS NULL) AS due "
+        "bool_or(GREATEST(next_attempt_at, claimed_until) IS NULL) AS unscheduled "
         "FROM broadcast_delivery WHERE broadcast_id = $1 AND status = 'pending'", [int(broadcast_id)])
     count = int(rows[0]["n"])
     if not count:
-        return Pending(0, None)
+        return Pending(0, None, False)
     now = _utcnow()
     next_at = rows[0]["next_at"]
-    if rows[0]["due"] or next_at is None or next_at < now:
-        next_at = now
-    return Pending(count, next_at)
+    if rows[0]["unscheduled"] or next_at is None or next_at <= now:
+        return Pending(count, now, True)
+    return Pending(count, next_at, False)
 
 
 async def finish(*, broadcast_id: int) -> list[Notification]:

@@ -29,6 +29,7 @@ menu-subagents = 👥 الوكلاء الفرعيون
 menu-invite = ✉️ دعوة
 menu-report = 📈 التقرير
 menu-language = 🌐 اللغة
+menu-settings = ⚙️ الإعدادات
 menu-help = ❓ مساعدة
 menu-admin = 🛠 الإدارة
 menu-not_understood = لم أفهم ذلك. افتح /menu لترى ما يمكنك فعله.

@@ -5,7 +5,7 @@ subagents-title = 👥 { $count ->
         [zero] لا وكلاء فرعيين
         [one] وكيل فرعي واحد
         [two] وكيلان فرعيان
-        [few] { $count } وكلاء فرعيين
+        [few] { $count } وكلاء فرعيون
         [many] { $count } وكيلًا فرعيًا
        *[other] { $count } وكيل فرعي
     }:

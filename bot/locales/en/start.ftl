@@ -29,6 +29,7 @@ menu-subagents = 👥 Sub-agents
 menu-invite = ✉️ Invite
 menu-report = 📈 Report
 menu-language = 🌐 Language
+menu-settings = ⚙️ Settings
 menu-help = ❓ Help
 menu-admin = 🛠 Admin
 menu-not_understood = I did not understand that. Open /menu to see what you can do.

@@ -25,6 +25,12 @@ ADMIN_ID, OWNER, STRANGER = 7001, 7101, 7199
 OTHER_ADMIN = Actor.admin(label="other-admin", telegram_user_id=1)
 
 
+@pytest.fixture(autouse=True)
+def roomy_throttle(monkeypatch):
+    """Admin journeys press many buttons; throttling has its own tests."""
+    monkeypatch.setenv("BOT_THROTTLE_UPDATES", "100")
+
+
 @pytest.fixture
 async def admin():
     async with atomic():

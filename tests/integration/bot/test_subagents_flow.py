@@ -419,3 +419,20 @@ async def test_the_arabic_summary_names_both_parties_and_formats_the_money(harne
     await _to_summary(harness, OWNER, "allocate", sara, "12.50")
     text = harness.last_text(OWNER)
     assert "إرسال" in text and "12.50 USD" in text and "Top Agent" in text and "Sara" in text
+
+
+def test_every_text_the_flows_build_by_name_exists_in_every_language():
+    from bot.flows.subagents.router import PERIODS
+    from bot.i18n import available_languages, has_message
+    from core.orders.models import OrderStatus
+
+    keys = [f"subagents.{kind}.{step}" for kind in ("allocate", "reclaim") for step in ("pick", "ask", "summary",
+                                                                                        "not_enough", "done")]
+    keys += [f"subagents.{action}.{step}" for action in ("freeze", "unfreeze") for step in ("confirm", "done")]
+    keys += [f"subagents.button.{action}" for action in ("freeze", "unfreeze")]
+    keys += [f"subagents.status.{status.value}" for status in PartyStatus]
+    keys += [f"subagents.kind.{kind.value}" for kind in PartyKind]
+    keys += [f"subagents.order_status.{status.value}" for status in OrderStatus]
+    keys += [f"subagents.period.{period}" for period in PERIODS]
+    for language in available_languages():
+        assert [key for key in keys if not has_message(key, language)] == [], language
