@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _harness as h  # noqa: E402
+import _harness as h
 
-from tests.support.telegram_api import BOT_USERNAME, TelegramBotAPI  # noqa: E402
+from tests.support.telegram_api import BOT_USERNAME, TelegramBotAPI
 
 
 def bot_env(api: TelegramBotAPI, *, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

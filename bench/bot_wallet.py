@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _bot_harness as bh  # noqa: E402
-import _harness as h  # noqa: E402
+import _bot_harness as bh
+import _harness as h
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/steller_bench_bot"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"

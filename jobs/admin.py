@@ -81,7 +81,7 @@ async def sync_catalog_now(ctx, chat_id: int, message_id: int, language: str, fu
     except VendorError as exc:
         log.warning("admin_sync_failed", error_type=type(exc).__name__)
         outcome, text = "failed", texts.failed_text(language, str(exc))
-    except Exception as exc:  # noqa: BLE001 - told to the admin, then recorded by arq as a failure
+    except Exception as exc:  # told to the admin, then re-raised: arq records the failure
         log.error("admin_sync_crashed", error_type=type(exc).__name__, exc_info=exc)
         await _stop(follower)
         await _edit(ctx, chat_id, message_id, texts.failed_text(language, type(exc).__name__), final=True)

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AddField(model_name='CardListItem', name='position', field=fields.IntField(default=0)),
+        ops.AddField(model_name='CardListItem', name='position', field=fields.IntField(default=0, db_default=0)),
         ops.RunSQL(
             [
                 """

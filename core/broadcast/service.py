@@ -377,7 +377,7 @@ async def finish(*, broadcast_id: int) -> list[Notification]:
              delivered=broadcast.delivered, blocked=broadcast.blocked, failed=broadcast.failed)
     row = await notifications.notify_telegram(
         telegram_user_id=broadcast.notify_chat_id, message_key="broadcast.done",
-        params={"broadcast_id": broadcast.id, "recipients": broadcast.recipients,
+        params={"broadcast_id": str(broadcast.id), "recipients": broadcast.recipients,
                 "delivered": broadcast.delivered, "blocked": broadcast.blocked, "failed": broadcast.failed})
     return [row]
 

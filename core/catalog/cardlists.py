@@ -10,8 +10,8 @@ from core.access.policy import require_admin
 from core.audit import service as audit
 from core.catalog.models import CardList, CardListItem, CardMode, Product
 from core.db import require_transaction
-from core.money import plain
 from core.errors import NotFound, ValidationFailed
+from core.money import plain
 from core.parties.models import Party, PartyKind
 
 

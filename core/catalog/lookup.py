@@ -21,7 +21,7 @@ class NoSuchProduct(NotFound):
 
 
 def _id(text: str) -> int | None:
-    digits = text[1:] if text.startswith("#") else text
+    digits = text.removeprefix("#")
     return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
 
 

@@ -145,7 +145,7 @@ class CardListItem(Model):
     max_face = fields.DecimalField(max_digits=18, decimal_places=4, null=True)
     # Where the card stands in its list (0 first): the order parties see the list in. Ties (none are
     # written, but a hand-made row may have one) fall back to the product id.
-    position = fields.IntField(default=0)
+    position = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "card_list_item"

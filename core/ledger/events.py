@@ -34,7 +34,16 @@ class LowBalanceCrossed:
     operation_id: int
 
 
-WalletEvent = WalletCredited | LowBalanceCrossed
+@dataclass(frozen=True)
+class MoneyReclaimed:
+    """The parent took money back from this party's wallet."""
+
+    party_id: int
+    amount: int  # minor units
+    operation_id: int
+
+
+WalletEvent = WalletCredited | LowBalanceCrossed | MoneyReclaimed
 
 
 def low_balance_threshold(currency: str) -> int:
@@ -52,6 +61,10 @@ async def _announce(posted: Posted, event: WalletEvent) -> None:
 async def wallet_credited(posted: Posted, *, party_id: int, amount: int, kind: TransferKind) -> None:
     await _announce(posted, WalletCredited(party_id=party_id, amount=amount, kind=kind,
                                            operation_id=posted.operation.id))
+
+
+async def money_reclaimed(posted: Posted, *, party_id: int, amount: int) -> None:
+    await _announce(posted, MoneyReclaimed(party_id=party_id, amount=amount, operation_id=posted.operation.id))
 
 
 async def wallet_debited(posted: Posted, *, party_id: int, wallet_account_id: int, currency: str) -> None:

@@ -165,6 +165,7 @@ async def reclaim(*, actor: Actor, child_id: int, amount: int, idempotency_key: 
     )
     await events.wallet_credited(posted, party_id=parent.id, amount=amount, kind=TransferKind.RECLAIM)
     await events.wallet_debited(posted, party_id=child_id, wallet_account_id=source.id, currency=child.currency)
+    await events.money_reclaimed(posted, party_id=child_id, amount=amount)
     return posted
 
 

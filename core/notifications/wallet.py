@@ -6,7 +6,7 @@ owners and managers in Telegram; viewers are not told about money. Runs in the m
 
 from __future__ import annotations
 
-from core.ledger.events import LowBalanceCrossed, WalletCredited, WalletEvent
+from core.ledger.events import LowBalanceCrossed, MoneyReclaimed, WalletCredited, WalletEvent
 from core.ledger.models import TransferKind
 from core.ledger.service import read_wallet
 from core.money import from_minor
@@ -22,6 +22,7 @@ CREDIT_MESSAGES = {
     TransferKind.COMMISSION_PAYOUT: "wallet.credited.commission",
 }
 LOW_BALANCE_MESSAGE = "wallet.low_balance"
+RECLAIMED_MESSAGE = "wallet.reclaimed"
 TOLD_ROLES = ("owner", "manager")
 
 
@@ -34,6 +35,15 @@ async def on_wallet_event(event: WalletEvent) -> list[Notification]:
         change = {"amount": event.amount, "kind": event.kind.value,
                   "threshold": str(from_minor(event.threshold, event.currency)), "operation_id": event.operation_id}
         return await _emit(event.party_id, "wallet.low_balance", LOW_BALANCE_MESSAGE, change)
+    if isinstance(event, MoneyReclaimed):  # Telegram only: the API's events are credits and low balance
+        data = await _wallet_data(event.party_id, {"amount": event.amount, "kind": "reclaim",
+                                                   "operation_id": event.operation_id})
+        wallet = data["wallet"]
+        return await notifications.notify_party_members(
+            party_id=event.party_id, message_key=RECLAIMED_MESSAGE,
+            params={"amount": wallet["change"]["amount"], "available": wallet["available"],
+                    "currency": wallet["currency"]},
+            roles=TOLD_ROLES)
     raise TypeError(f"not a wallet event: {event!r}")
 
 

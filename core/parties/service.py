@@ -116,7 +116,7 @@ async def find_party(*, actor: Actor, ref: str) -> Party:
         text = text[1:-1].strip()
     if not text:
         raise PartyNotFound("no party named", ref=text)
-    digits = text[1:] if text.startswith("#") else text
+    digits = text.removeprefix("#")
     if digits.isascii() and digits.isdigit() and len(digits) <= 18:
         party = await Party.get_or_none(id=int(digits))
         if party is not None:

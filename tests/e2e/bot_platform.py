@@ -60,7 +60,7 @@ class Platform:
         Bamboo's "429: wait, then retry the same call" (exit status 4) is retried, as an operator would."""
         for attempt in range(3):
             result = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=self.env,
-                                    capture_output=True, text=True, timeout=120)
+                                    capture_output=True, text=True, timeout=120, check=False)
             if result.returncode != 4 or "429" not in result.stderr:
                 break
             time.sleep(1.5 * (attempt + 1))
@@ -113,8 +113,9 @@ async def running_platform(api: TelegramBotAPI, *, database_url: str, redis_url:
                            **extra_env: str) -> AsyncIterator[Platform]:
     """A fresh database and Redis DB, `steller up` until its API is ready and its bot polls the stand-in;
     SIGTERM afterwards. The log (JSON lines) is in a temp directory: `Platform.log_path`."""
-    from core.db import drop_database
     from redis.asyncio import Redis
+
+    from core.db import drop_database
 
     await drop_database(database_url)
     redis = Redis.from_url(redis_url)

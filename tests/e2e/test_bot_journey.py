@@ -19,7 +19,13 @@ import time
 import pytest
 
 from bot.flows.subagents.callbacks import PickCb, SubCb
-from tests.e2e.bot_platform import Chat, Platform, link_payload, running_platform, text_of
+from tests.e2e.bot_platform import (
+    Chat,
+    Platform,
+    link_payload,
+    running_platform,
+    text_of,
+)
 from tests.support.telegram_api import running_telegram_api
 from tests.support.vendor import MAGIC_RANGE_PRODUCT
 

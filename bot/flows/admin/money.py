@@ -33,6 +33,7 @@ from bot.flows.admin.shared import (
     find,
     kind_text,
     menu_button,
+    status_text,
 )
 from bot.i18n import money
 from bot.ui import keyboard, show
@@ -176,13 +177,15 @@ async def offer(event: Message | CallbackQuery, ctx: UpdateContext, actor: Actor
     """The exact summary, with a Confirm that works once."""
     wallet = await ledger.wallet_summary(actor=actor, party_id=party.id)
     cur = wallet.currency
-    params = dict(party=party.name, id=party.id, kind=kind_text(ctx, str(party.kind)), amount=money(amount, cur),
-                  available=money(wallet.available, cur))
+    params = {"party": party.name, "id": party.id, "kind": kind_text(ctx, str(party.kind)),
+              "amount": money(amount, cur), "available": money(wallet.available, cur)}
     if kind == "creditlimit":
         summary = ctx.t("admin.creditlimit.confirm", **params, before=money(wallet.credit_limit, cur),
                         spendable=money(wallet.available + amount, cur))
     else:
         summary = ctx.t(f"admin.{kind}.confirm", **params, text=text, after=money(wallet.available + amount, cur))
+    if kind == "credit" and str(party.status) != "active":  # the core will refuse it; say so before Confirm
+        summary += "\n\n" + ctx.t("admin.credit.not_active", status=status_text(ctx, str(party.status)))
     payload = {"party": party.id, "amount": amount, "text": text}
     token = await confirmations.offer(ctx.telegram_user_id, f"admin.{kind}", payload)
     await show(event, summary, keyboard([[(ctx.t("button.confirm"), ConfirmCb(kind=kind, action="ok", token=token).pack()),

@@ -58,8 +58,8 @@ def _user_id(text: str | None) -> int | None:
 
 def _who(ctx: UpdateContext, user: admins.KnownUser | admins.AdminEntry) -> str:
     if user.name:
-        return ctx.t("admins.who.member", id=user.telegram_user_id, name=user.name, party=user.party_name or "")
-    return ctx.t("admins.who.unknown", id=user.telegram_user_id)
+        return ctx.t("admins.who.member", id=str(user.telegram_user_id), name=user.name, party=user.party_name or "")
+    return ctx.t("admins.who.unknown", id=str(user.telegram_user_id))
 
 
 def _menu_row(ctx: UpdateContext) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ async def _show_list(event: Message | CallbackQuery, ctx: UpdateContext, *, pref
             source = ctx.t("admins.source.granted", by=entry.granted_by or "?",
                            when=entry.granted_at.strftime("%Y-%m-%d") if entry.granted_at else "?")
         you = ctx.t("admins.you") if entry.telegram_user_id == ctx.telegram_user_id else ""
-        lines.append(ctx.t("admins.line", who=_who(ctx, entry), source=source, you=you))
+        lines.append(ctx.t("admins.line", who=_who(ctx, entry), source=source, you=you).rstrip())
     rows = [[(ctx.t("admins.button.revoke", who=entry.name or str(entry.telegram_user_id)),
               AdminsCb(action="revoke", user=entry.telegram_user_id).pack())]
             for entry in entries if entry.revocable]

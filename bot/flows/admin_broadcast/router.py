@@ -50,7 +50,7 @@ async def _compose(event: Message | CallbackQuery, ctx: UpdateContext, state: FS
     recent = await broadcasts.recent_broadcasts(actor=actor, limit=RECENT)
     if recent:
         parts += ["", ctx.t("broadcast.recent.title")]
-        parts += [ctx.t("broadcast.recent.line", id=b.id, when=_when(b.created_at), delivered=b.delivered,
+        parts += [ctx.t("broadcast.recent.line", id=str(b.id), when=_when(b.created_at), delivered=b.delivered,
                         blocked=b.blocked, failed=b.failed, pending=b.pending, preview=b.preview) for b in recent]
     await show(event, "\n".join(parts), keyboard([
         [(ctx.t("button.cancel"), BroadcastCb(action="cancel").pack())],
@@ -112,7 +112,7 @@ async def send_confirmed(query: CallbackQuery, callback_data: BroadcastCb, ctx: 
                                                   notify_chat_id=ctx.telegram_user_id)
     broadcast_id = broadcast.id
     ctx.later(lambda: enqueue_send(arq, broadcast_id))
-    await show(query, ctx.t("broadcast.sending", id=broadcast.id, count=broadcast.recipients),
+    await show(query, ctx.t("broadcast.sending", id=str(broadcast.id), count=broadcast.recipients),
                keyboard([[(ctx.t("broadcast.button.menu"), AdminCb(area="menu").pack())]]))
 
 

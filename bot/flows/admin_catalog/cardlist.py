@@ -146,14 +146,14 @@ async def show_list(event: Message | CallbackQuery, ctx: UpdateContext, actor: A
     if party is None:
         lines.append(ctx.t("admin_catalog.cardlist.title.default", count=len(items)))
     elif card_list is not None:
-        lines.append(ctx.t("admin_catalog.cardlist.title.own", name=party.name, id=party.id, count=len(items)))
+        lines.append(ctx.t("admin_catalog.cardlist.title.own", name=party.name, id=str(party.id), count=len(items)))
     else:
         default = await cardlists.default_list(actor=actor)
         default_count = len(await cardlists.list_items(default)) if default is not None else 0
         if party.kind == PartyKind.PARTNER:
-            lines.append(ctx.t("admin_catalog.cardlist.title.catalog", name=party.name, id=party.id))
+            lines.append(ctx.t("admin_catalog.cardlist.title.catalog", name=party.name, id=str(party.id)))
         else:
-            lines.append(ctx.t("admin_catalog.cardlist.title.uses_default", name=party.name, id=party.id,
+            lines.append(ctx.t("admin_catalog.cardlist.title.uses_default", name=party.name, id=str(party.id),
                                count=default_count))
             rows.append([(ctx.t("admin_catalog.cardlist.button.copy"),
                           CardListCb(action="copy", party=party_id).pack())])
@@ -167,7 +167,7 @@ async def show_list(event: Message | CallbackQuery, ctx: UpdateContext, actor: A
         item = items[index]
         product = item.product
         mark = "" if product.available else ctx.t("admin_catalog.cardlist.unavailable")
-        lines.append(ctx.t("admin_catalog.cardlist.line", index=index + 1, name=product.name, id=product.id,
+        lines.append(ctx.t("admin_catalog.cardlist.line", index=index + 1, name=product.name, id=str(product.id),
                            offer=offer_text(ctx, item, product)) + mark)
         rows.append([(f"{index + 1}. {_short(product.name)}",
                       CardListCb(action="item", party=party_id, product=product.id, page=page).pack()),
@@ -215,7 +215,7 @@ async def item_opened(query: CallbackQuery, callback_data: CardListCb, ctx: Upda
     _, items, index = found
     item = items[index]
     product = await lookup.find_product(actor=actor, ref=str(item.product_id))
-    text = ctx.t("admin_catalog.cardlist.item", name=product.name, id=product.id, brand=product.brand.name,
+    text = ctx.t("admin_catalog.cardlist.item", name=product.name, id=str(product.id), brand=product.brand.name,
                  country=product.country, offer=offer_text(ctx, item, product), position=index + 1, count=len(items))
     if not product.available:
         text += ctx.t("admin_catalog.cardlist.unavailable")
@@ -238,7 +238,7 @@ async def moved(query: CallbackQuery, callback_data: CardListCb, ctx: UpdateCont
     found = await _item_of(query, ctx, actor, callback_data)
     if found is None:
         return
-    card_list, items, index = found
+    card_list, _, index = found
     up = callback_data.action == "up"
     if not await cardlists.move_item(actor=actor, card_list=card_list, product_id=callback_data.product, up=up):
         await query.answer(ctx.t(f"admin_catalog.cardlist.already.{'top' if up else 'bottom'}"))
@@ -278,7 +278,7 @@ async def _list_name(ctx: UpdateContext, actor: Actor, party_id: int) -> str:
     if party_id == 0:
         return ctx.t("admin_catalog.cardlist.name.default")
     party = await parties.get_party(party_id)
-    return ctx.t("admin_catalog.cardlist.name.party", name=party.name, id=party.id)
+    return ctx.t("admin_catalog.cardlist.name.party", name=party.name, id=str(party.id))
 
 
 async def copied(query: CallbackQuery, callback_data: CardListCb, ctx: UpdateContext) -> None:
@@ -296,13 +296,13 @@ async def copied(query: CallbackQuery, callback_data: CardListCb, ctx: UpdateCon
 
 
 async def drop_asked(query: CallbackQuery, callback_data: CardListCb, ctx: UpdateContext) -> None:
-    actor = await ctx.admin_actor()
+    await ctx.admin_actor()
     if callback_data.party == 0:
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
         return
     party = await parties.get_party(callback_data.party)
     key = "catalog" if party.kind == PartyKind.PARTNER else "default"
-    await show(query, ctx.t(f"admin_catalog.cardlist.drop.confirm.{key}", name=party.name, id=party.id), keyboard([[
+    await show(query, ctx.t(f"admin_catalog.cardlist.drop.confirm.{key}", name=party.name, id=str(party.id)), keyboard([[
         (ctx.t("admin_catalog.cardlist.button.drop_yes"), CardListCb(action="dropok", party=party.id).pack()),
         (ctx.t("button.cancel"), CardListCb(action="open", party=party.id).pack()),
     ]]))

@@ -34,6 +34,8 @@ from bot.i18n import money
 from bot.ui import keyboard, show
 from core.access.actor import Actor
 from core.catalog import browse, lookup
+from core.catalog.cardlists import Offer
+from core.catalog.models import CardMode
 from core.errors import DomainError
 from core.money import plain
 from core.parties import service as parties
@@ -49,6 +51,7 @@ _ARABIC_DIGITS = {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(
                   0x066B: ".", 0x066A: "%"}
 _PERCENT = re.compile(r"^(\d{1,2})([.,](\d{1,2}))?%?$")
 EXAMPLE_CANDIDATES = 50
+EXAMPLE_RANGE_FACE = Decimal(100)
 LIST_LIMIT = 40
 
 
@@ -108,16 +111,16 @@ async def target_text(ctx: UpdateContext, target: Target) -> str:
     if target.kind is not None:
         return ctx.t(f"admin_catalog.discount.kind.{target.kind}")
     party = await parties.get_party(target.party_id)
-    return ctx.t("admin_catalog.discount.party", name=party.name, id=party.id)
+    return ctx.t("admin_catalog.discount.party", name=party.name, id=str(party.id))
 
 
 async def scope_text(ctx: UpdateContext, actor: Actor, target: Target) -> str:
     if target.product_id is not None:
         product = await lookup.find_product(actor=actor, ref=str(target.product_id))
-        return ctx.t("admin_catalog.discount.scope.product", name=product.name, id=product.id)
+        return ctx.t("admin_catalog.discount.scope.product", name=product.name, id=str(product.id))
     if target.brand_id is not None:
         brand = await lookup.find_brand(actor=actor, ref=str(target.brand_id))
-        return ctx.t("admin_catalog.discount.scope.brand", name=brand.name, id=brand.id)
+        return ctx.t("admin_catalog.discount.scope.brand", name=brand.name, id=str(brand.id))
     return ctx.t("admin_catalog.discount.scope.all")
 
 
@@ -136,6 +139,13 @@ class Example:
     card_currency: str
     price: int  # minor units of `currency`
     currency: str
+
+
+def example_face(offer: Offer) -> Decimal:
+    """A fixed card's first amount; for a range, 100 (a round figure to read a discount on) within it."""
+    if offer.mode == CardMode.FIXED:
+        return offer.denominations[0]
+    return min(max(EXAMPLE_RANGE_FACE, offer.min_face), offer.max_face)
 
 
 async def _example_party(actor: Actor, target: Target):
@@ -158,13 +168,13 @@ async def find_example(actor: Actor, target: Target) -> Example | None:
     try:
         if target.product_id is not None:
             product, offer = await browse.offer(actor=actor, party_id=party.id, product_id=target.product_id)
-            face = offer.example_face()
         else:
             page = await browse.catalog_page(actor=actor, party_id=party.id, brand_id=target.brand_id, limit=20)
             item = next((i for i in page.items if i.example is not None), None)
             if item is None:
                 return None
-            product, face = item.product, Decimal(item.example.face)
+            product, offer = item.product, item.offer
+        face = example_face(offer)
         quote = await browse.quote(actor=actor, party_id=party.id, product_id=product.id, face=face, quantity=1)
     except DomainError:
         return None
@@ -455,11 +465,11 @@ async def list_shown(query: CallbackQuery, ctx: UpdateContext, state: FSMContext
     text = [ctx.t("admin_catalog.discount.list.title", count=total)]
     for line in lines:
         who = (ctx.t(f"admin_catalog.discount.kind.{line.party_kind}") if line.party_kind in DISCOUNT_KINDS
-               else ctx.t("admin_catalog.discount.party", name=line.party_name or "?", id=line.party_id or 0))
+               else ctx.t("admin_catalog.discount.party", name=line.party_name or "?", id=str(line.party_id or 0)))
         if line.product_id:
-            scope = ctx.t("admin_catalog.discount.scope.product", name=line.product_name or "?", id=line.product_id)
+            scope = ctx.t("admin_catalog.discount.scope.product", name=line.product_name or "?", id=str(line.product_id))
         elif line.brand_id:
-            scope = ctx.t("admin_catalog.discount.scope.brand", name=line.brand_name or "?", id=line.brand_id)
+            scope = ctx.t("admin_catalog.discount.scope.brand", name=line.brand_name or "?", id=str(line.brand_id))
         else:
             scope = ctx.t("admin_catalog.discount.scope.all")
         text.append(ctx.t("admin_catalog.discount.list.line", target=who, scope=scope, percent=percent_of(line.rate)))

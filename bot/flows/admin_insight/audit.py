@@ -102,7 +102,7 @@ def _filters_text(ctx: UpdateContext, filters: AuditFilter) -> str:
 
 def entry_text(ctx: UpdateContext, entry: AuditEntry) -> str:
     target = f"{entry.object_type} {entry.object_id}" if entry.object_id else entry.object_type
-    return ctx.t("admin_insight.audit.entry", id=entry.id, when=when_text(entry.created_at), actor=entry.actor,
+    return ctx.t("admin_insight.audit.entry", id=str(entry.id), when=when_text(entry.created_at), actor=entry.actor,
                  request=entry.request_id or "—", action=entry.action, target=target,
                  before=_state(entry.before), after=_state(entry.after))
 

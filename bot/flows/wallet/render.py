@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot.context import UpdateContext
 from bot.i18n import money
 from core.ledger.export import DescribedLine
+from core.ledger.models import TransferKind
 from core.ledger.service import WalletSummary
 
 MEMO_SHOWN = 120  # a page of lines stays under Telegram's 4096 characters; the CSV has every memo whole
+
 # Lines whose "what" names the other party (the sub-agent funded, the agent that took money back).
 _WITH_COUNTERPARTY = {"allocation", "reclaim"}
-_KNOWN_KINDS = {"topup", "allocation", "reclaim", "adjustment", "order_hold", "order_capture", "order_release",
-                "commission_accrual", "commission_payout"}
+_KNOWN_KINDS = {kind.value for kind in TransferKind}
 
 
 def when(line) -> str:

@@ -109,6 +109,7 @@ admin-credit-confirm =
     المبلغ: { $amount }
     المرجع الخارجي: { $text }
     المتاح: { $available } ← { $after }
+admin-credit-not_active = ⚠️ حالة هذا الحساب { $status }: سيُرفض الإيداع حتى يصبح نشطًا.
 admin-credit-done = ✅ أُودع { $amount } لـ { $party } (المرجع { $text }). المتاح الآن: { $available }.
 admin-credit-replayed = ℹ️ المرجع { $text } أُودع من قبل لـ { $party } ({ $amount }): لم يتحرك شيء جديد. المتاح: { $available }.
 

@@ -1,7 +1,7 @@
 ## /admins: من هم المشرفون؛ منح صلاحيات المشرف وسحبها.
 
 admins-title = 👮 المشرفون ({ $count }):
-admins-line = • { $who } — { $source }{ $you }
+admins-line = • { $who } — { $source } { $you }
 admins-who-member = { $name } ({ $id }، { $party })
 admins-who-unknown = مستخدم تيليجرام { $id }
 admins-source-environment = من ADMIN_TELEGRAM_IDS (يُغيَّر هناك)

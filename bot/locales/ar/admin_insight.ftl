@@ -75,11 +75,11 @@ admin_insight-vendor-period-hours = { $count ->
         [many] { $count } ساعة
        *[other] { $count } ساعة
     }
-admin_insight-vendor-catalog-title = 🔄 الكتالوج: { $products } بطاقة ({ $gone } خرجت من Bamboo، محفوظة للطلبات القديمة)
+admin_insight-vendor-catalog-title = 🔄 الكتالوج — البطاقات: { $products } (الخارجة من Bamboo والمحفوظة للطلبات القديمة: { $gone })
 admin_insight-vendor-catalog-never = • لم تكتمل أي مزامنة للكتالوج بعد.
-admin_insight-vendor-catalog-last-full = • آخر مزامنة: كاملة، انتهت { $at } — { $pages } صفحات، { $added } جديدة، { $changed } تغيّرت، { $gone } خرجت
-admin_insight-vendor-catalog-last-changes = • آخر مزامنة: التغييرات فقط، انتهت { $at } — { $pages } صفحات، { $added } جديدة، { $changed } تغيّرت
-admin_insight-vendor-catalog-running = • تعمل الآن (أو تنتظر الاستئناف): بدأت { $at }، { $pages } صفحات، { $products } بطاقة حتى الآن
+admin_insight-vendor-catalog-last-full = • آخر مزامنة: كاملة، انتهت { $at } — الصفحات: { $pages }، الجديدة: { $added }، المتغيرة: { $changed }، الخارجة: { $gone }
+admin_insight-vendor-catalog-last-changes = • آخر مزامنة: التغييرات فقط، انتهت { $at } — الصفحات: { $pages }، الجديدة: { $added }، المتغيرة: { $changed }
+admin_insight-vendor-catalog-running = • تعمل الآن (أو تنتظر الاستئناف): بدأت { $at } — الصفحات: { $pages }، البطاقات حتى الآن: { $products }
 admin_insight-vendor-catalog-error = • آخر خطأ فيها: { $error }
 admin_insight-vendor-catalog-failed = • آخر تشغيل فاشل: { $at } — { $error }
 admin_insight-vendor-stuck-none = ✅ لا طلبات عالقة لدى المورّد.
@@ -99,7 +99,7 @@ admin_insight-vendor-button-refresh = 🔄 تحديث
 ## مزامنة الكتالوج (‎/sync)؛ يعدّل العامل الرسالة نفسها مع تقدم المزامنة.
 
 admin_insight-sync-usage = الاستخدام: ‎/sync (التغييرات منذ آخر مزامنة) أو ‎/sync full (كل شيء؛ وتُعلَّم البطاقات التي خرجت من Bamboo).
-admin_insight-sync-menu = 🔄 مزامنة الكتالوج — { $products } بطاقة في الكتالوج.
+admin_insight-sync-menu = 🔄 مزامنة الكتالوج — البطاقات في الكتالوج: { $products }.
 admin_insight-sync-last = انتهت آخر مزامنة { $at }.
 admin_insight-sync-running = مزامنة تعمل (أو تنتظر الاستئناف) منذ { $at }: أي مزامنة جديدة تكملها.
 admin_insight-sync-button-changes = 🔄 التغييرات منذ آخر مزامنة
@@ -107,9 +107,9 @@ admin_insight-sync-button-full = 🔁 مزامنة كاملة
 admin_insight-sync-kind-full = كاملة
 admin_insight-sync-kind-changes = التغييرات فقط
 admin_insight-sync-queued = 🔄 مزامنة الكتالوج ({ $kind }): في الانتظار، تبدأ بعد لحظة…
-admin_insight-sync-progress-started = 🔄 مزامنة الكتالوج ({ $kind }): { $pages } صفحات، { $products } بطاقة حتى الآن…
-admin_insight-sync-progress-known = 🔄 مزامنة الكتالوج ({ $kind }): الصفحة { $pages } من { $total }، { $products } بطاقة حتى الآن…
-admin_insight-sync-done = ✅ اكتملت مزامنة الكتالوج ({ $kind }) في { $seconds } ث: { $pages } صفحات، { $products } بطاقة — { $added } جديدة، { $changed } تغيّرت، { $gone } خرجت.
+admin_insight-sync-progress-started = 🔄 مزامنة الكتالوج ({ $kind }) — الصفحات: { $pages }، البطاقات حتى الآن: { $products }…
+admin_insight-sync-progress-known = 🔄 مزامنة الكتالوج ({ $kind }) — الصفحة { $pages } من { $total }، البطاقات حتى الآن: { $products }…
+admin_insight-sync-done = ✅ اكتملت مزامنة الكتالوج ({ $kind }) في { $seconds } ث — الصفحات: { $pages }، البطاقات المقروءة: { $products }، الجديدة: { $added }، المتغيرة: { $changed }، الخارجة: { $gone }.
 admin_insight-sync-gone_skipped = ⚠️ أجاب Bamboo ببطاقات أقل بكثير مما لدينا: لم تُعلَّم أي بطاقة كخارجة (يُشتبه في خلل لدى المورّد).
 admin_insight-sync-busy = ⏳ مزامنة أخرى للكتالوج تعمل الآن. حاول مجددًا بعد انتهائها (انظر ‎/vendor).
 admin_insight-sync-failed = ❌ توقفت مزامنة الكتالوج: { $error }. المزامنة التالية تكمل من حيث توقفت.

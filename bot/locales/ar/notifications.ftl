@@ -75,3 +75,4 @@ invite-joined-member = 🎉 انضم { $name } إلى فريقك { $role ->
        *[viewer] مُطّلعًا
     }.
 order-live = 📦 لطلبك مستجدات: افتح /orders لتراها.
+wallet-reclaimed = ↩️ استرد وكيلك { $amount } من محفظتك. المتاح: { $available }.

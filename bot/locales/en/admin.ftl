@@ -97,6 +97,7 @@ admin-credit-confirm =
     Amount: { $amount }
     External reference: { $text }
     Available: { $available } → { $after }
+admin-credit-not_active = ⚠️ This account is { $status }: a top-up will be refused until it is active.
 admin-credit-done = ✅ { $amount } credited to { $party } (reference { $text }). Available now: { $available }.
 admin-credit-replayed = ℹ️ The reference { $text } was already credited to { $party } ({ $amount }): nothing new moved. Available: { $available }.
 

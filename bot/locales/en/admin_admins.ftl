@@ -1,7 +1,7 @@
 ## /admins: who the admins are; granting and revoking admin rights.
 
 admins-title = 👮 Admins ({ $count }):
-admins-line = • { $who } — { $source }{ $you }
+admins-line = • { $who } — { $source } { $you }
 admins-who-member = { $name } ({ $id }, { $party })
 admins-who-unknown = Telegram user { $id }
 admins-source-environment = from ADMIN_TELEGRAM_IDS (change it there)

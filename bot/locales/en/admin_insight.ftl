@@ -59,11 +59,11 @@ admin_insight-vendor-period-hours = { $count ->
         [one] hour
        *[other] { $count } hours
     }
-admin_insight-vendor-catalog-title = 🔄 Catalog: { $products } cards ({ $gone } gone from Bamboo, kept for old orders)
+admin_insight-vendor-catalog-title = 🔄 Catalog — cards: { $products } (gone from Bamboo, kept for old orders: { $gone })
 admin_insight-vendor-catalog-never = • No catalog sync has finished yet.
-admin_insight-vendor-catalog-last-full = • Last sync: full, finished { $at } — { $pages } pages, { $added } new, { $changed } changed, { $gone } gone
-admin_insight-vendor-catalog-last-changes = • Last sync: changes only, finished { $at } — { $pages } pages, { $added } new, { $changed } changed
-admin_insight-vendor-catalog-running = • Running now (or waiting to resume): started { $at }, { $pages } pages, { $products } cards so far
+admin_insight-vendor-catalog-last-full = • Last sync: full, finished { $at } — pages: { $pages }, new: { $added }, changed: { $changed }, gone: { $gone }
+admin_insight-vendor-catalog-last-changes = • Last sync: changes only, finished { $at } — pages: { $pages }, new: { $added }, changed: { $changed }
+admin_insight-vendor-catalog-running = • Running now (or waiting to resume): started { $at } — pages: { $pages }, cards so far: { $products }
 admin_insight-vendor-catalog-error = • Its last error: { $error }
 admin_insight-vendor-catalog-failed = • Last failed run: { $at } — { $error }
 admin_insight-vendor-stuck-none = ✅ No orders stuck at the vendor.
@@ -79,7 +79,7 @@ admin_insight-vendor-button-refresh = 🔄 Refresh
 ## Catalog sync (/sync); the worker edits the same message as the sync goes on.
 
 admin_insight-sync-usage = Use: /sync (the changes since the last sync) or /sync full (everything; also marks cards that left Bamboo as gone).
-admin_insight-sync-menu = 🔄 Catalog sync — { $products } cards in the catalog.
+admin_insight-sync-menu = 🔄 Catalog sync — cards in the catalog: { $products }.
 admin_insight-sync-last = Last sync finished { $at }.
 admin_insight-sync-running = A sync is running (or waiting to resume) since { $at }: a new one continues it.
 admin_insight-sync-button-changes = 🔄 Changes since the last sync
@@ -87,9 +87,9 @@ admin_insight-sync-button-full = 🔁 Full sync
 admin_insight-sync-kind-full = full
 admin_insight-sync-kind-changes = changes only
 admin_insight-sync-queued = 🔄 Catalog sync ({ $kind }): queued, starting in a moment…
-admin_insight-sync-progress-started = 🔄 Catalog sync ({ $kind }): { $pages } pages, { $products } cards so far…
-admin_insight-sync-progress-known = 🔄 Catalog sync ({ $kind }): page { $pages } of { $total }, { $products } cards so far…
-admin_insight-sync-done = ✅ Catalog sync ({ $kind }) done in { $seconds } s: { $pages } pages, { $products } cards seen — { $added } new, { $changed } changed, { $gone } gone.
+admin_insight-sync-progress-started = 🔄 Catalog sync ({ $kind }) — pages: { $pages }, cards so far: { $products }…
+admin_insight-sync-progress-known = 🔄 Catalog sync ({ $kind }) — page { $pages } of { $total }, cards so far: { $products }…
+admin_insight-sync-done = ✅ Catalog sync ({ $kind }) done in { $seconds } s — pages: { $pages }, cards seen: { $products }, new: { $added }, changed: { $changed }, gone: { $gone }.
 admin_insight-sync-gone_skipped = ⚠️ Bamboo answered far fewer cards than we have: none were marked gone (suspected vendor glitch).
 admin_insight-sync-busy = ⏳ Another catalog sync is running right now. Try again when it has finished (see /vendor).
 admin_insight-sync-failed = ❌ Catalog sync stopped: { $error }. The next sync continues where it stopped.

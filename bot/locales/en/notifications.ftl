@@ -54,3 +54,4 @@ invite-joined-member = 🎉 { $name } joined your team as { $role ->
        *[viewer] a viewer
     }.
 order-live = 📦 Your order has news: open /orders to see it.
+wallet-reclaimed = ↩️ Your agent took { $amount } back from your wallet. Available: { $available }.

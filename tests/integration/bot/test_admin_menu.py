@@ -80,8 +80,8 @@ async def test_non_admins_get_the_unknown_command_answer_for_every_admin_command
 
 
 async def test_the_new_application_alert_button_opens_the_list_and_approving_tells_the_applicant(
-        harness, admin, applications):
-    first, second = applications
+        harness, admin, applications, redis):
+    first, _second = applications
     await harness.send(ADMIN_ID, "/start")
     await harness.press(ADMIN_ID, "adm:pending")  # the alert's button data (core: apply_as_agent)
     text = harness.last_text(ADMIN_ID)
@@ -92,8 +92,9 @@ async def test_the_new_application_alert_button_opens_the_list_and_approving_tel
     assert (await Party.get(id=first.id)).status == PartyStatus.ACTIVE
     text = harness.last_text(ADMIN_ID)
     assert "Applicant 7301 is approved" in text and "One application is waiting" in text
-    told = await Notification.filter(telegram_user_id=7301).values_list("event_type", flat=True)
-    assert told == ["party.approved"]
+    [told] = await Notification.filter(telegram_user_id=7301)
+    assert told.event_type == "party.approved"
+    assert await redis.exists(f"arq:job:deliver_notification:{told.id}:0")  # enqueued after commit
     entry = await AuditEntry.get(action="party.status.active", object_id=str(first.id))
     assert entry.request_id == f"tg:{ADMIN_ID}:{update['update_id']}"
     await harness.press(ADMIN_ID, approve)  # a second press: already decided, nothing more

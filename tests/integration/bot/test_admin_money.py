@@ -56,10 +56,10 @@ async def operations(kind: TransferKind) -> int:
 # --- /credit -----------------------------------------------------------------------------------
 
 
-async def test_credit_shows_name_amount_and_balance_after_and_credits_once(harness, admin, shop):
+async def test_credit_shows_name_amount_and_balance_after_and_credits_once(harness, admin, shop, redis):
     await harness.send(ADMIN_ID, '/credit "Top Agent" 150.50 BANK-7731')
     summary = harness.last_text(ADMIN_ID)
-    assert "Credit Top Agent (#%d, agent)" % shop.id in summary
+    assert f"Credit Top Agent (#{shop.id}, agent)" in summary
     assert "Amount: 150.50 USD" in summary and "External reference: BANK-7731" in summary
     assert "Available: 40.00 USD → 190.50 USD" in summary
     assert await balance(shop.id) == 40_00  # nothing moves before Confirm
@@ -70,8 +70,9 @@ async def test_credit_shows_name_amount_and_balance_after_and_credits_once(harne
     await harness.press(ADMIN_ID, confirm)  # the same Confirm again: nothing more
     assert await balance(shop.id) == 190_50
     assert "already used or has expired" in harness.toasts()[-1]
-    told = await Notification.filter(telegram_user_id=OWNER).values_list("event_type", flat=True)
-    assert told == ["wallet.credited.topup"]
+    [told] = await Notification.filter(telegram_user_id=OWNER)
+    assert told.event_type == "wallet.credited.topup"
+    assert await redis.exists(f"arq:job:deliver_notification:{told.id}:0")  # enqueued after commit
     entry = await AuditEntry.filter(action="ledger.topup", object_id=str(shop.id)).order_by("-id").first()
     assert entry.after["reference"] == "BANK-7731" and entry.actor == f"tg:{ADMIN_ID}"
     assert entry.request_id == f"tg:{ADMIN_ID}:{update['update_id']}"
@@ -141,6 +142,8 @@ async def test_a_frozen_party_is_not_credited_and_the_confirm_works_after_unfree
         await parties.freeze(actor=ADMIN, party_id=shop.id)
     await harness.press(ADMIN_ID, confirm)
     assert "not active" in harness.toasts()[-1]
+    await harness.send(ADMIN_ID, f"/credit {shop.id} 10 FRZ-2")  # a new summary warns before Confirm
+    assert "This account is ❄️ frozen: a top-up will be refused" in harness.last_text(ADMIN_ID)
     assert await balance(shop.id) == 40_00 and await operations(TransferKind.TOPUP) == 1
     async with atomic():
         await parties.unfreeze(actor=ADMIN, party_id=shop.id)

@@ -141,7 +141,7 @@ async def test_freeze_asks_first_works_once_and_unfreeze_lifts_it(harness, admin
 
 
 async def test_a_frozen_party_cannot_order_or_move_money_until_unfrozen_from_its_card(harness, admin, network):
-    agent, sara, _ = network
+    _agent, sara, _ = network
     await harness.send(ADMIN_ID, f"/party {sara.id}")
     await harness.press(ADMIN_ID, harness.button(ADMIN_ID, "Freeze"))
     await harness.press(ADMIN_ID, harness.button(ADMIN_ID, "Freeze"))

@@ -64,7 +64,7 @@ async def payouts() -> int:
     return await Operation.filter(kind=TransferKind.COMMISSION_PAYOUT).count()
 
 
-async def test_the_preview_lists_the_accrued_commission_and_confirm_pays_it_once(harness, admin, earners):
+async def test_the_preview_lists_the_accrued_commission_and_confirm_pays_it_once(harness, admin, earners, redis):
     first, second = earners
     await harness.send(ADMIN_ID, "/payout")
     text = harness.last_text(ADMIN_ID)
@@ -78,7 +78,8 @@ async def test_the_preview_lists_the_accrued_commission_and_confirm_pays_it_once
     assert harness.api.calls_to("sendChatAction", chat_id=ADMIN_ID)
     assert (await ledger.read_wallet(party_id=first.id)).commission == 0
     assert (await ledger.read_wallet(party_id=first.id)).available == 50_00 - 10_00 + 1_50
-    assert await Notification.filter(telegram_user_id=OWNER, event_type="wallet.credited.commission").count() == 1
+    [told] = await Notification.filter(telegram_user_id=OWNER, event_type="wallet.credited.commission")
+    assert await redis.exists(f"arq:job:deliver_notification:{told.id}:0")  # enqueued after commit
     await harness.press(ADMIN_ID, confirm)  # a second press pays nothing more
     assert "already used or has expired" in harness.toasts()[-1]
     assert await payouts() == 2
@@ -87,7 +88,7 @@ async def test_the_preview_lists_the_accrued_commission_and_confirm_pays_it_once
 
 
 async def test_a_frozen_party_keeps_its_commission(harness, admin, earners):
-    first, second = earners
+    _first, second = earners
     async with atomic():
         await parties.freeze(actor=ADMIN, party_id=second.id)
     await harness.send(ADMIN_ID, "/admin")

@@ -163,7 +163,7 @@ async def test_the_worker_delivers_plain_text_counts_a_blocked_user_and_tells_th
     assert (stored.status, stored.delivered, stored.blocked, stored.failed) == (BroadcastStatus.DONE, 2, 1, 0)
     [told] = await Notification.filter(telegram_user_id=ADMIN_CHAT)
     assert told.event_type == "broadcast.done"
-    assert told.payload["params"] == {"broadcast_id": broadcast.id, "recipients": 3, "delivered": 2, "blocked": 1,
+    assert told.payload["params"] == {"broadcast_id": str(broadcast.id), "recipients": 3, "delivered": 2, "blocked": 1,
                                       "failed": 0}
     # The admin's message is in the outbox queue; running the sender again changes and sends nothing.
     queued = {job_id.decode() for job_id in await worker_ctx["redis"].zrange(default_queue_name, 0, -1)}

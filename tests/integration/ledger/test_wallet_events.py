@@ -155,3 +155,23 @@ async def test_the_low_balance_threshold_is_the_wallet_currencys_own(monkeypatch
                               idempotency_key="t2")  # 25 → 15: crossed 20
     [event] = await webhooks(agent.id, "wallet.low_balance")
     assert event["data"]["wallet"]["change"]["threshold"] == "20.00"
+
+
+async def test_a_reclaim_tells_the_childs_owners_and_managers_and_the_parent():
+    from tests.factories import ADMIN, make_member
+
+    agent = await make_party(PartyKind.AGENT, funds=100_00)
+    sub = await make_party(PartyKind.SUBAGENT, parent=agent)
+    await make_member(agent, telegram_user_id=9101)
+    await make_member(sub, telegram_user_id=9102)
+    await make_member(sub, telegram_user_id=9103, role="viewer")
+    async with atomic():
+        await ledger.allocate(actor=ADMIN, parent_id=agent.id, child_id=sub.id, amount=60_00, idempotency_key="a1")
+    async with atomic():
+        posted = await ledger.reclaim(actor=ADMIN, child_id=sub.id, amount=20_00, idempotency_key="r1")
+    assert "wallet.reclaimed" in await telegram_keys(9102)
+    assert "wallet.credited.reclaim" in await telegram_keys(9101)
+    assert "wallet.reclaimed" not in await telegram_keys(9103)  # viewers are not told about money
+    reclaimed = [n for n in posted.notifications if n.event_type == "wallet.reclaimed"]
+    assert [n.payload["params"]["amount"] for n in reclaimed] == ["20.00"]
+    assert not await webhooks(sub.id, "wallet.reclaimed")  # not an API event
