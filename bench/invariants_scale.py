@@ -292,7 +292,7 @@ async def run(args, pool) -> int:
             new = await post_orders(accounts, args.new)
             print(f"posted {new:,} new transfers through the services in {time.perf_counter() - began:.0f} s")
             busy_s, busy = await timed_check(f"incremental after {new:,} new transfers")
-            again_s, again = await timed_check("incremental, nothing new (those still inside the stray margin)")
+            _, again = await timed_check("incremental, nothing new (those still inside the stray margin)")
     finally:
         if not args.keep:
             await drop_database(url)

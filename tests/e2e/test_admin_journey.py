@@ -70,6 +70,15 @@ async def counts(up: Platform) -> dict[str, int]:
     return found
 
 
+async def committed(up: Platform, count_sql: str, *args, at_least: int = 1, timeout: float = 10.0) -> None:
+    """Wait until `count_sql` counts `at_least` rows. A reply is sent from inside its update's transaction:
+    what the update wrote is visible to others (and to the next update) only once it committed."""
+    deadline = time.monotonic() + timeout
+    while (await up.sql(count_sql, *args))[0]["n"] < at_least:
+        assert time.monotonic() < deadline, f"not committed within {timeout:g} s: {count_sql}"
+        await asyncio.sleep(0.05)
+
+
 async def order_total(chat: Chat, value: str) -> str:
     """The total /order shows for one card of the magic range card at `value`."""
     await chat.send("/order", expect="Which card?")
@@ -101,8 +110,11 @@ async def test_an_admin_runs_steller_from_telegram(up: Platform, telegram):
 
     # An agent invite from /agent_invite; Badr joins with it as a top-level agent.
     invite = await admin.send("/agent_invite", expect="A link for a new")
+    # The link is shown from inside the admin's update; the invite exists once that update committed.
+    await committed(up, "SELECT COUNT(*) AS n FROM invite WHERE inviter_id IS NULL")
     await badr.send(f"/start {link_payload(text_of(invite))}", expect="invites you to join Steller as an agent")
     await badr.press("Join", expect="what would you like to do")
+    await committed(up, "SELECT COUNT(*) AS n FROM member WHERE telegram_user_id = $1", BADR)
     badr_party = party_named(up, "Badr")
     assert (badr_party["kind"], badr_party["status"], badr_party["parent_id"]) == ("agent", "active", None)
 
@@ -111,14 +123,15 @@ async def test_an_admin_runs_steller_from_telegram(up: Platform, telegram):
     assert "Available: 0.00 USD → 100.00 USD" in text_of(summary)
     _, confirm = admin.button("Confirm", message=summary)
     await admin.press_data(confirm, message_id=summary["message_id"], expect="100.00 USD credited to Badr")
+    await badr.wait_for("100.00 USD was added to your wallet", timeout=30)  # told after the credit committed
     assert "already used" in await admin.press_data(confirm, message_id=summary["message_id"])
     assert available(up, badr_party["id"]) == "100.00"
-    await badr.wait_for("100.00 USD was added to your wallet", timeout=30)
 
     # A discount for Badr, and the price Badr sees in /order follows it.
     assert await order_total(badr, "10") == "10.00"
     summary = await admin.send("/discount Badr 5", expect="to 5 % off face value")
     await admin.press("Confirm", message=summary, expect="is 5 %")
+    await committed(up, "SELECT COUNT(*) AS n FROM pricing_discount WHERE party_id = $1", badr_party["id"])
     assert await order_total(badr, "10") == "9.50"
 
     # Badr's own card list, copied from the default, with a narrower range for the magic card.
@@ -128,6 +141,8 @@ async def test_an_admin_runs_steller_from_telegram(up: Platform, telegram):
     await admin.press("Change the amounts", expect="How may parties buy it?")
     await admin.press("A narrower range", expect="type the range")
     await admin.send("5-50", expect="is on the list")
+    await committed(up, "SELECT COUNT(*) AS n FROM card_list_item i JOIN card_list l ON l.id = i.card_list_id "
+                        "WHERE l.party_id = $1 AND i.max_face = 50", badr_party["id"])
     await badr.send("/order", expect="Which card?")
     await badr.press("Magic", expect="type the value")
     assert "50" in text_of(badr.find("type the value")) and "1,000" not in text_of(badr.find("type the value"))
@@ -135,10 +150,12 @@ async def test_an_admin_runs_steller_from_telegram(up: Platform, telegram):
     # Frozen, Badr can read but not order; unfrozen, he can again.
     summary = await admin.send("/freeze Badr", expect="Freeze Badr")
     await admin.press("Freeze", message=summary, expect="Badr is frozen")
+    await committed(up, "SELECT COUNT(*) AS n FROM party WHERE id = $1 AND status = 'frozen'", badr_party["id"])
     await badr.send("/order", expect="This account is not active right now")
     await badr.send("/wallet", expect="100.00 USD")
     summary = await admin.send("/unfreeze Badr", expect="Unfreeze Badr")
     await admin.press("Unfreeze", message=summary, expect="Badr is active again")
+    await committed(up, "SELECT COUNT(*) AS n FROM party WHERE id = $1 AND status = 'active'", badr_party["id"])
 
     # /sync: one message follows the worker's sync to the end.
     queued = await admin.send("/sync", expect="Catalog sync")
@@ -148,6 +165,7 @@ async def test_an_admin_runs_steller_from_telegram(up: Platform, telegram):
     link = up.steller("invite", "create").strip().splitlines()[-1]
     await carim.send(f"/start {link_payload(link)}", expect="invites you")
     await carim.press("Join", expect="what would you like to do")
+    await committed(up, "SELECT COUNT(*) AS n FROM member WHERE telegram_user_id = $1", CARIM)
     telegram.block(CARIM)
     await admin.send("/broadcast", expect="Type the message")
     question = await admin.send(BROADCAST, expect="It goes to 3 people")

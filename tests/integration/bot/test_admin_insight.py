@@ -188,7 +188,7 @@ async def test_vendor_shows_what_it_knows_at_once_and_the_worker_fills_in_the_ba
     [job] = await job_ids(redis, "refresh_vendor_balance")
     assert job.startswith(f"refresh_vendor_balance:{ADMIN_ID}:{message_id}:")
 
-    vendor = FakeVendor([VendorAccount(555, "USD", Decimal("12345.67")), VendorAccount(556, "EUR", Decimal("20"))])
+    vendor = FakeVendor([VendorAccount(555, "USD", Decimal("12345.67")), VendorAccount(556, "EUR", Decimal(20))])
     assert await admin_jobs.refresh_vendor_balance(worker_ctx(harness, redis, vendor), ADMIN_ID, message_id, "en")
     text = harness.last_text(ADMIN_ID)
     assert "Account 555: 12,345.67 USD" in text and "Account 556: 20.00 EUR ⚠️ low" in text
@@ -211,14 +211,14 @@ async def test_vendor_shows_rate_limits_the_last_sync_and_stuck_orders(harness, 
                                 finished_at=now - timedelta(minutes=4), pages=3, added=2, changed=1)
     async with atomic():
         stuck = await orders.create_order(actor=ADMIN, party_id=agent.id, product_id=PRODUCT,
-                                          face_value=Decimal("20"), quantity=1)
+                                          face_value=Decimal(20), quantity=1)
     await Order.filter(id=stuck.order.id).update(created_at=now - timedelta(hours=30))
     await harness.send(ADMIN_ID, "/start")
     await harness.press(ADMIN_ID, AdminCb(area="vendor").pack())
     text = harness.last_text(ADMIN_ID)
     assert "catalog: 1 of 1 per 1 s" in text
     assert "place_order: 0 of 2 per 1 s — ⛔ Bamboo asked us to wait" in text
-    assert "Last sync: changes only" in text and "3 pages, 2 new, 1 changed" in text
+    assert "Last sync: changes only" in text and "pages: 3, new: 2, changed: 1" in text
     assert "One order needs an admin" in text and str(stuck.order.id)[:8] in text
     await harness.press(ADMIN_ID, VendorCb(action="refresh").pack())
     assert len(await job_ids(redis, "refresh_vendor_balance")) == 1  # two presses within seconds: one job
@@ -249,14 +249,14 @@ async def test_sync_is_audited_queued_once_per_message_and_followed_to_done(harn
     assert any(f"of {PAGES}" in text for text in edits)  # progress on the way
     final = harness.last_text(ADMIN_ID)
     assert final.startswith("✅ Catalog sync (full) done")  # the first sync ever is a full one
-    assert f"{PAGES} pages, {PRODUCTS} cards seen — {PRODUCTS} new, 0 changed, 0 gone" in final
+    assert f"pages: {PAGES}, cards seen: {PRODUCTS}, new: {PRODUCTS}, changed: 0, gone: 0" in final
     assert [m["message_id"] for m in harness.api.sent_messages(ADMIN_ID)] == [message_id]
 
 
 async def test_sync_from_the_menu_offers_changes_or_full(harness, admin, redis):
     await harness.send(ADMIN_ID, "/start")
     await harness.press(ADMIN_ID, AdminCb(area="sync").pack())
-    assert "Catalog sync — 0 cards" in harness.last_text(ADMIN_ID)
+    assert "Catalog sync — cards in the catalog: 0" in harness.last_text(ADMIN_ID)
     full = harness.button(ADMIN_ID, "Full sync")
     await harness.press(ADMIN_ID, full)
     message_id = harness.api.sent_messages(ADMIN_ID)[-1]["message_id"]

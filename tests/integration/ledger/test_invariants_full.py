@@ -17,7 +17,12 @@ from core.ledger.models import AccountKind, Hold, Transfer
 from core.ledger.settlement import Split, capture
 from core.parties.models import Party
 from tests.factories import make_tree, next_ref
-from tests.integration.ledger.invariants_support import ADMIN, behind_the_ledgers_back, check, rules
+from tests.integration.ledger.invariants_support import (
+    ADMIN,
+    behind_the_ledgers_back,
+    check,
+    rules,
+)
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -19,7 +19,12 @@ from core.ledger.models import AccountKind, LedgerCheckpointAccount, Transfer
 from core.parties.errors import NotAdmin
 from core.parties.models import PartyKind
 from tests.factories import make_party, make_tree, next_ref
-from tests.integration.ledger.invariants_support import ADMIN, behind_the_ledgers_back, check, rules
+from tests.integration.ledger.invariants_support import (
+    ADMIN,
+    behind_the_ledgers_back,
+    check,
+    rules,
+)
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -168,7 +173,7 @@ async def test_a_copy_of_a_verified_transfer_inserted_behind_the_ledgers_back_is
 
 
 async def test_transfers_older_than_the_margin_are_not_read_again(monkeypatch):
-    agent = await make_party(funds=10_00)
+    await make_party(funds=10_00)
     monkeypatch.setattr(invariants_incremental, "STRAY_MARGIN", invariants_incremental.STRAY_MARGIN * 0)
     assert (await check()).ok
     floor = await get_connection("default").execute_query_dict(

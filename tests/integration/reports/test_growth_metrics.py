@@ -123,7 +123,7 @@ async def test_the_platform_paying_a_vendor_overcharge_lowers_revenue(network):
     agent, _ = network
     async with atomic():
         created = await orders.create_order(actor=ADMIN, party_id=agent.id, product_id=PRODUCT,
-                                            face_value=Decimal("100"), quantity=1)
+                                            face_value=Decimal(100), quantity=1)
     async with atomic():
         await resolve.complete_order(actor=ADMIN, order_id=created.order.id,
                                      cards=[DeliveredCard(vendor_card_id="x", code="CODE-OVERCHARGED-0001")],
