@@ -379,12 +379,13 @@ async def wait_quiet(api, *, quiet: float = 2.0, timeout: float = 120.0) -> None
     raise RuntimeError("the bot did not go quiet")
 
 
-async def press(api, stats: Stats, user_id: int, data: str, kind: str) -> None:
+async def press(api, stats: Stats, user_id: int, data: str, kind: str, *, message_id: int | None = None) -> None:
+    """A press with `data` on `message_id` (a real button's message), else on the user's latest bot message."""
     mine = api.sent_messages(user_id)
     if not mine:  # nothing to press on yet: say something first
         stats.note(api.push_message(user_id, "/start"), "command")
         return
-    stats.note(api.push_callback(user_id, data, message_id=mine[-1]["message_id"]), kind)
+    stats.note(api.push_callback(user_id, data, message_id=message_id or mine[-1]["message_id"]), kind)
 
 
 SHOWING = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup", "senddocument", "sendphoto"})
@@ -461,7 +462,8 @@ async def fuzz_user(api, gen: Generator, rng: random.Random, stats: Stats, fuzze
             else:
                 mine = [m for m in api.sent_messages(user) if buttons(m)]
                 if mine:
-                    await press(api, stats, user, rng.choice(buttons(mine[-1])), "own button")
+                    await press(api, stats, user, rng.choice(buttons(mine[-1])), "own button",
+                                message_id=mine[-1]["message_id"])
                 else:
                     stats.note(api.push_message(user, "/start"), "command")
             sent += 1

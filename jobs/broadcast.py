@@ -73,17 +73,19 @@ async def send_broadcast(ctx, broadcast_id: int) -> str:
         await redis.eval(_UNLOCK_LUA, 1, _lock_key(broadcast_id), token)
     log.info("broadcast_run", broadcast_id=broadcast_id, delivered=run.delivered, blocked=run.blocked,
              failed=run.failed, retried=run.retried, flooded=run.flooded, stopped=run.stopped)
-    return await _next_step(redis, int(broadcast_id))
+    return await _next_step(redis, int(broadcast_id), not_before=run.resume_after)
 
 
-async def _next_step(redis: ArqRedis, broadcast_id: int) -> str:
+async def _next_step(redis: ArqRedis, broadcast_id: int, *, not_before: float = 0.0) -> str:
     left = await broadcasts.pending(broadcast_id)
     if left.rows == 0:
         rows = await run_atomic(functools.partial(broadcasts.finish, broadcast_id=broadcast_id))
         await enqueue_deliveries(redis, rows)
         return "done"
-    # At least a second from now: a successor named for this very second could be this job itself.
-    at = max(left.next_at or datetime.now(UTC), datetime.now(UTC) + timedelta(seconds=1))
+    # At least a second from now (a successor named for this very second could be this job itself), and
+    # not before the send budget opens again after a long flood wait.
+    now = datetime.now(UTC)
+    at = max(left.next_at or now, now + timedelta(seconds=max(1.0, not_before)))
     await enqueue_send(redis, broadcast_id, at=at)
     return "continues"
 

@@ -210,6 +210,7 @@ class SendRun:
     retried: int = 0
     flooded: int = 0
     stopped: str = "idle"  # "idle": nothing claimable now; "time": its time was up; "budget": a long wait
+    resume_after: float = 0.0  # "budget": seconds until the send budget opens again (a long flood wait)
 
 
 async def claim_batch(*, broadcast_id: int, limit: int = BATCH, lease_seconds: float = LEASE_SECONDS,
@@ -305,9 +306,9 @@ async def send_pending(
             try:
                 stop_at = min(deadline, lease_end)
                 await budget.acquire(max_wait_seconds=max(0.0, stop_at - time.monotonic()))
-            except BudgetWaitTooLong:
+            except BudgetWaitTooLong as exc:
                 await release(token, claimed[index:])
-                run.stopped = "budget"
+                run.stopped, run.resume_after = "budget", exc.seconds
                 return run
             except BaseException:
                 await release(token, claimed[index:])

@@ -200,7 +200,8 @@ async def _visible_order(actor: Actor, order_id, permission: Permission, *, pare
     An API key sees only the orders of its own mode: a live key never sees a test order, and back.
     """
     order = await _find_order(order_id)
-    if order is None or (actor.kind == ActorKind.API_KEY and order.livemode != actor.livemode):
+    is_key = isinstance(actor, Actor) and actor.kind == ActorKind.API_KEY
+    if order is None or (is_key and order.livemode != actor.livemode):
         raise OrderNotFound(f"no order {order_id}")
     try:
         await authorize(actor, party_id=order.party_id, permission=permission, parent_may=parent_may)

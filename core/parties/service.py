@@ -265,8 +265,20 @@ async def reject(*, actor: Actor, party_id: int, reason: str | None = None, outb
     return party
 
 
-async def freeze(*, actor: Actor, party_id: int, reason: str | None = None) -> Party:
-    """Admins freeze anyone; a parent's owner freezes its direct children (never itself)."""
+async def _tell_members(party: Party, message_key: str, outbox: list | None) -> None:
+    from core.notifications import service as notifications
+
+    rows = await notifications.notify_party_members(party_id=party.id, message_key=message_key,
+                                                    params={"name": party.name})
+    if outbox is not None:
+        outbox.extend(rows)
+
+
+async def freeze(*, actor: Actor, party_id: int, reason: str | None = None, outbox: list | None = None) -> Party:
+    """Admins freeze anyone; a parent's owner freezes its direct children (never itself).
+
+    The frozen party's members are told ("party.frozen"), rows appended to `outbox` as for `approve`.
+    """
     require_transaction()
     if not is_privileged(actor):
         if getattr(actor, "party_id", None) == party_id:
@@ -276,10 +288,12 @@ async def freeze(*, actor: Actor, party_id: int, reason: str | None = None) -> P
     if party.status == PartyStatus.FROZEN:
         return party
     frozen_by = FROZEN_BY_ADMIN if is_privileged(actor) else FROZEN_BY_PARENT
-    return await _move_status(party, PartyStatus.FROZEN, actor=actor, reason=reason, frozen_by=frozen_by)
+    party = await _move_status(party, PartyStatus.FROZEN, actor=actor, reason=reason, frozen_by=frozen_by)
+    await _tell_members(party, "party.frozen", outbox)
+    return party
 
 
-async def unfreeze(*, actor: Actor, party_id: int) -> Party:
+async def unfreeze(*, actor: Actor, party_id: int, outbox: list | None = None) -> Party:
     """A parent lifts only its own freeze: what an admin froze, only an admin unfreezes."""
     require_transaction()
     if not is_privileged(actor):
@@ -291,7 +305,9 @@ async def unfreeze(*, actor: Actor, party_id: int) -> Party:
         from core.parties.errors import FrozenByAdmin
 
         raise FrozenByAdmin("an admin froze this party: only an admin can unfreeze it", party_id=party_id)
-    return await _move_status(party, PartyStatus.ACTIVE, actor=actor)
+    party = await _move_status(party, PartyStatus.ACTIVE, actor=actor)
+    await _tell_members(party, "party.unfrozen", outbox)
+    return party
 
 
 async def rename(*, actor: Actor, party_id: int, name: str) -> Party:

@@ -128,7 +128,7 @@ async def running_platform(api: TelegramBotAPI, *, database_url: str, redis_url:
     platform = Platform(proc=proc, env=env, log_path=log_path, database_url=database_url)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['API_PORT']}") as http:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90  # migrations on a busy machine
             while True:
                 assert proc.poll() is None, f"steller up exited {proc.returncode}:\n{log_path.read_text()[-3000:]}"
                 try:

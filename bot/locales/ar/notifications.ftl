@@ -76,3 +76,5 @@ invite-joined-member = 🎉 انضم { $name } إلى فريقك { $role ->
     }.
 order-live = 📦 لطلبك مستجدات: افتح /orders لتراها.
 wallet-reclaimed = ↩️ استرد وكيلك { $amount } من محفظتك. المتاح: { $available }.
+party-frozen = ❄️ جُمّد حسابك «{ $name }»: يمكنك الاطلاع فقط، دون طلب أو تحويل أموال. تواصل مع وكيلك أو الدعم.
+party-unfrozen = ✅ عاد حسابك «{ $name }» نشطًا.

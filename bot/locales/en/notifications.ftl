@@ -55,3 +55,5 @@ invite-joined-member = 🎉 { $name } joined your team as { $role ->
     }.
 order-live = 📦 Your order has news: open /orders to see it.
 wallet-reclaimed = ↩️ Your agent took { $amount } back from your wallet. Available: { $available }.
+party-frozen = ❄️ Your account “{ $name }” was frozen: you can look, but not order or move money. Contact your agent or support.
+party-unfrozen = ✅ Your account “{ $name }” is active again.

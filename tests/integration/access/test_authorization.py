@@ -358,3 +358,16 @@ async def test_a_child_uses_its_parents_currency(world):
     assert top.currency == "EUR"
     for name in _everyone_but(world, "admin"):
         await _refused(lambda: parties.create_party(actor=world[name], kind=PartyKind.AGENT, name="x"))
+
+
+async def test_a_frozen_or_unfrozen_party_is_told(world):
+    from core.notifications.models import Notification
+
+    outbox: list = []
+    await _run(lambda: parties.freeze(actor=world["owner"], party_id=world["S1"].id, outbox=outbox))
+    child_owner = world["child_owner"].telegram_user_id
+    assert [n.event_type for n in outbox] == ["party.frozen"]
+    assert [n.telegram_user_id for n in outbox] == [child_owner]
+    await _run(lambda: parties.unfreeze(actor=world["owner"], party_id=world["S1"].id))
+    told = await Notification.filter(telegram_user_id=child_owner).order_by("id").values_list("event_type", flat=True)
+    assert told == ["party.frozen", "party.unfrozen"]

@@ -372,3 +372,24 @@ async def test_forged_insight_buttons_from_a_non_admin_change_nothing(harness, a
     assert not harness.api.calls_to("sendPhoto")
     assert await job_ids(redis, "sync_catalog_now") == [] and await job_ids(redis, "refresh_vendor_balance") == []
     assert not await AuditEntry.filter(action="catalog.sync_requested").exists()
+
+
+async def test_the_admin_menus_buttons_of_these_areas_all_answer(harness, admin):
+    await harness.send(ADMIN_ID, "/admin")
+    menu_text, menu = harness.last_text(ADMIN_ID), [data for _, data in harness.buttons(ADMIN_ID)]
+    for area in ("discount", "cardlist", "metrics", "vendor", "sync", "audit"):
+        assert AdminCb(area=area).pack() in menu, area
+        await harness.send(ADMIN_ID, "/admin")
+        await harness.press(ADMIN_ID, AdminCb(area=area).pack())
+        assert harness.last_text(ADMIN_ID) != menu_text, area  # the menu message now shows the area
+        assert not any("no longer valid" in toast for toast in harness.toasts()), area
+
+
+async def test_the_workers_edit_helper_says_when_the_message_is_gone(harness, admin):
+    notifier = AiogramNotifier(harness.bot)
+    await harness.send(ADMIN_ID, "/sync everything")
+    message_id = harness.api.sent_messages(ADMIN_ID)[-1]["message_id"]
+    assert await notifier.edit_text(chat_id=ADMIN_ID, message_id=message_id, text="edited")
+    assert harness.last_text(ADMIN_ID) == "edited"
+    assert await notifier.edit_text(chat_id=ADMIN_ID, message_id=message_id, text="edited")  # not modified: done
+    assert not await notifier.edit_text(chat_id=ADMIN_ID, message_id=message_id + 999, text="lost")

@@ -324,3 +324,17 @@ async def test_a_worker_without_a_bot_leaves_the_broadcast_for_one_that_has_it(r
     broadcast = await _write()
     assert await broadcast_jobs.send_broadcast({"redis": redis, "telegram": None}, broadcast.id) == "no_bot"
     assert (await broadcasts.pending(broadcast.id)).rows == 1
+
+
+async def test_a_long_flood_wait_defers_the_next_run_instead_of_spinning(worker_ctx, telegram):
+    await _agents(2)
+    broadcast = await _write()
+    redis = worker_ctx["redis"]
+    await SendBudget(redis).block(600)  # Telegram asked every sender to wait ten minutes
+    assert await broadcast_jobs.send_broadcast(worker_ctx, broadcast.id) == "continues"
+    assert telegram.calls_to("sendMessage") == []
+    assert (await broadcasts.pending(broadcast.id)).rows == 2  # nothing claimed is left held
+    assert await BroadcastDelivery.filter(claim_token__not_isnull=True).count() == 0
+    scores = {job_id.decode(): score for job_id, score in await redis.zrange(default_queue_name, 0, -1, withscores=True)}
+    [(job_id, due_ms)] = [(j, s) for j, s in scores.items() if j.startswith(f"send_broadcast:{broadcast.id}:at:")]
+    assert due_ms / 1000 - time.time() > 500  # deferred to when the budget opens again
