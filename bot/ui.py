@@ -24,7 +24,8 @@ async def show(event: Message | CallbackQuery, text: str, markup: InlineKeyboard
             except TelegramBadRequest as exc:
                 if "message is not modified" in str(exc):
                     return message
-                if "can't be edited" not in str(exc) and "not found" not in str(exc):
+                # A photo or a document (a chart, a statement) has no text to edit: answer below it.
+                if not any(reason in str(exc) for reason in ("can't be edited", "not found", "no text")):
                     raise
             return await message.answer(text, reply_markup=markup)
         return None

@@ -35,8 +35,14 @@ def run_with_db(func: Callable[[], Awaitable[T]], *, transaction: bool = False) 
     setup_logging()
 
     async def _main() -> T:
+        from core.notifications.service import collect_outbox
+
         async with database():
-            return await (run_atomic(func) if transaction else func())
+            with collect_outbox() as written:
+                result = await (run_atomic(func) if transaction else func())
+            if written:
+                await _deliver_soon(written)
+            return result
 
     try:
         return asyncio.run(_main())
@@ -46,6 +52,24 @@ def run_with_db(func: Callable[[], Awaitable[T]], *, transaction: bool = False) 
     except OSError as exc:
         click.echo(f"error: cannot reach the database: {exc}", err=True)
         sys.exit(3)
+
+
+async def _deliver_soon(rows) -> None:
+    """Enqueue the outbox rows a command wrote (after its commit); without Redis the sweeper delivers
+    them within a minute, so a command never fails over it."""
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from jobs.notifications import enqueue_deliveries
+
+    try:
+        redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url), retry=0)
+    except Exception:  # noqa: BLE001 - Redis down: the worker's sweeper picks the rows up
+        return
+    try:
+        await enqueue_deliveries(redis, rows)
+    finally:
+        await redis.aclose()
 
 
 def parse_decimal(value: str, *, signed: bool = False) -> Decimal:

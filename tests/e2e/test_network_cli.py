@@ -60,3 +60,26 @@ async def test_party_list_filters_and_status_changes(fresh_db):
     assert not_pending.returncode == 2 and "party.invalid_transition" in not_pending.stderr
     text = steller("party", "list", "--kind", "agent").stdout
     assert "Listed Agent" in text and "Listed Sub" not in text
+
+
+async def test_a_cli_money_move_delivers_its_notifications_right_away(fresh_db):
+    import asyncpg
+    from redis.asyncio import Redis
+
+    from core.db import _asyncpg_dsn
+
+    redis_url = os.environ.get("TEST_NETWORK_CLI_REDIS_URL", "redis://127.0.0.1:6379/9")
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    agent = int(steller("party", "create", "--kind", "agent", "--name", "Told Agent").stdout)
+    conn = await asyncpg.connect(_asyncpg_dsn(CLI_DB))
+    try:  # the owner a joined agent would have (joining needs the bot)
+        await conn.execute("INSERT INTO member (party_id, telegram_user_id, role, status, display_name, created_at) "
+                           "VALUES ($1, 777001, 'owner', 'active', 'Owner', now())", agent)
+        steller("topup", str(agent), "25", "--reference", "wire-told", REDIS_URL=redis_url)
+        [notification_id] = await conn.fetch("SELECT id FROM notification WHERE telegram_user_id = 777001")
+    finally:
+        await conn.close()
+    assert await redis.exists(f"arq:job:deliver_notification:{notification_id['id']}:0")
+    await redis.flushdb()
+    await redis.aclose()

@@ -128,3 +128,18 @@ async def test_one_user_flooding_is_throttled(harness):
         await harness.send(614, "/help")
     texts = harness.api.texts(614)
     assert len(texts) == 11 and "Slow down" in texts[-1]  # 10 answered, one notice, then silence
+
+
+async def test_a_button_under_a_photo_answers_with_a_new_message(harness):
+    from aiogram.types import BufferedInputFile
+
+    from bot.flows.menu import MenuCb
+    from bot.ui import keyboard
+
+    await make_member(await make_party(name="Photo Shop"), telegram_user_id=615)
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+           b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+    photo = await harness.bot.send_photo(615, BufferedInputFile(png, "chart.png"),
+                                         reply_markup=keyboard([[("Menu", MenuCb(area="home").pack())]]))
+    await harness.press(615, MenuCb(area="home").pack(), message_id=photo.message_id)
+    assert harness.last_text(615).startswith("Photo Shop")
