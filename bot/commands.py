@@ -12,7 +12,7 @@ BUYER = ("menu", "order", "orders", "wallet", "report", "settings", "language", 
 PARENT = ("menu", "order", "orders", "wallet", "subagents", "invite", "allocate", "reclaim", "report",
           "settings", "language", "help")
 VIEWER = ("menu", "orders", "wallet", "report", "settings", "language", "help")
-ADMIN = ("admin",)
+ADMIN = ("admin", "pending", "party", "credit", "broadcast")
 
 
 def commands_for(*, role: str | None, may_have_children: bool, is_admin: bool) -> tuple[str, ...]:

@@ -29,11 +29,22 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.connection import get_connection
 
-from core.audit import service as audit
 from core.access.actor import Actor
 from core.access.policy import require_admin
-from core.broadcast.errors import BroadcastTooLong, EmptyBroadcast, FloodControl, NoRecipients, RecipientBlocked
-from core.broadcast.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
+from core.audit import service as audit
+from core.broadcast.errors import (
+    BroadcastTooLong,
+    EmptyBroadcast,
+    FloodControl,
+    NoRecipients,
+    RecipientBlocked,
+)
+from core.broadcast.models import (
+    Broadcast,
+    BroadcastDelivery,
+    BroadcastStatus,
+    DeliveryStatus,
+)
 from core.broadcast.ratelimit import BudgetWaitTooLong, SendBudget
 from core.db import require_transaction
 from core.logging import get_logger

@@ -21,7 +21,14 @@ import time
 import pytest
 
 from bot.flows.admin.common import AREAS, AdminCb
-from tests.e2e.bot_platform import Chat, Platform, buttons_of, link_payload, running_platform, text_of
+from tests.e2e.bot_platform import (
+    Chat,
+    Platform,
+    buttons_of,
+    link_payload,
+    running_platform,
+    text_of,
+)
 from tests.support.telegram_api import running_telegram_api
 from tests.support.vendor import MAGIC_RANGE_PRODUCT
 

@@ -46,3 +46,7 @@ error-order-not_completed = لم تُسلَّم البطاقات بعد.
 error-order-invalid_face_value = هذه القيمة غير معروضة لهذه البطاقة.
 error-order-product_unavailable = هذه البطاقة غير متاحة الآن.
 error-catalog-product_not_found = هذه البطاقة ليست في قائمتك.
+command-pending = طلبات بانتظار الموافقة
+command-party = البحث عن حساب
+command-credit = إضافة رصيد إلى محفظة
+command-broadcast = رسالة إلى جميع الوكلاء

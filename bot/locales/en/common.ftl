@@ -46,3 +46,7 @@ error-order-not_completed = The cards are not delivered yet.
 error-order-invalid_face_value = That value is not offered for this card.
 error-order-product_unavailable = This card is not available right now.
 error-catalog-product_not_found = That card is not on your list.
+command-pending = Applications waiting for approval
+command-party = Look up a party
+command-credit = Credit a wallet
+command-broadcast = Message all agents

@@ -54,7 +54,7 @@ def _buttons(rows: list[Notification]) -> list:
 async def _open_order(party) -> object:
     async with atomic():
         created = await orders.create_order(actor=Actor.admin(label="test"), party_id=party.id,
-                                            product_id=MAGIC_RANGE_PRODUCT, face_value=Decimal("20"), quantity=1,
+                                            product_id=MAGIC_RANGE_PRODUCT, face_value=Decimal(20), quantity=1,
                                             reference=uuid.uuid4().hex)
     return created.order
 
@@ -82,7 +82,7 @@ async def test_vendor_balance_low_opens_the_vendor_view(redis):
 
     class LowVendor:
         async def get_accounts(self):
-            return [SimpleNamespace(is_active=True, balance=Decimal("5"), currency="USD")]
+            return [SimpleNamespace(is_active=True, balance=Decimal(5), currency="USD")]
 
     await periodic.check_vendor_balance({"redis": redis, "vendor": LowVendor()})
     assert _buttons(await _alerts("admin.vendor_balance_low")) == [VENDOR]
@@ -116,14 +116,18 @@ async def test_stuck_orders_open_the_vendor_views_stuck_orders(shop):
 async def test_vendor_cost_drift_and_refusals_open_the_vendor_view():
     from core.orders.pipeline import _alert_vendor_problem
     from core.orders.settle import VendorCost, _alert_vendor_cost
-    from core.orders.vendor_charges import ChargeDrift, ChargeReconciliation, alert_drift
+    from core.orders.vendor_charges import (
+        ChargeDrift,
+        ChargeReconciliation,
+        alert_drift,
+    )
 
     now = datetime.now(UTC)
     async with atomic():
         await _alert_vendor_cost(SimpleNamespace(id=uuid.uuid4(), currency="USD"),
                                  VendorCost(booked=9_10, quoted=9_00, source="vendor", charge=None))
         await alert_drift(ChargeReconciliation(start=now - timedelta(days=1), end=now, drifts=[
-            ChargeDrift(request_id="r-1", order_id=None, currency="USD", at_vendor=Decimal("9.10"), ours=Decimal("9"))]))
+            ChargeDrift(request_id="r-1", order_id=None, currency="USD", at_vendor=Decimal("9.10"), ours=Decimal(9))]))
         await _alert_vendor_problem(("auth", "credentials refused"), uuid.uuid4(), RuntimeError("401"))
     for key in ("admin.vendor_cost_difference", "admin.vendor_drift", "admin.vendor_config"):
         assert _buttons(await _alerts(key)) == [VENDOR], key

@@ -15,7 +15,12 @@ from core.access.errors import NotAdmin
 from core.audit.models import AuditEntry
 from core.broadcast import service as broadcasts
 from core.broadcast.errors import BroadcastTooLong, EmptyBroadcast, NoRecipients
-from core.broadcast.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
+from core.broadcast.models import (
+    Broadcast,
+    BroadcastDelivery,
+    BroadcastStatus,
+    DeliveryStatus,
+)
 from core.broadcast.ratelimit import SendBudget
 from core.config import Settings
 from core.db import atomic
@@ -222,7 +227,7 @@ async def test_a_killed_sender_leaves_the_rest_to_the_next_one_and_nobody_gets_i
 
 
 async def test_a_failing_send_is_retried_with_backoff_then_counted_as_failed(redis):
-    [user] = await _agents(1)
+    await _agents(1)
     broadcast = await _write()
 
     async def unreachable(chat_id: int, text: str) -> None:
@@ -336,5 +341,5 @@ async def test_a_long_flood_wait_defers_the_next_run_instead_of_spinning(worker_
     assert (await broadcasts.pending(broadcast.id)).rows == 2  # nothing claimed is left held
     assert await BroadcastDelivery.filter(claim_token__not_isnull=True).count() == 0
     scores = {job_id.decode(): score for job_id, score in await redis.zrange(default_queue_name, 0, -1, withscores=True)}
-    [(job_id, due_ms)] = [(j, s) for j, s in scores.items() if j.startswith(f"send_broadcast:{broadcast.id}:at:")]
+    [(_, due_ms)] = [(j, s) for j, s in scores.items() if j.startswith(f"send_broadcast:{broadcast.id}:at:")]
     assert due_ms / 1000 - time.time() > 500  # deferred to when the budget opens again
