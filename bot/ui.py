@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -35,3 +36,19 @@ async def show(event: Message | CallbackQuery, text: str, markup: InlineKeyboard
 async def done(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
     """Every callback query is answered, refusals included (a toast, or nothing for plain navigation)."""
     await query.answer(text, show_alert=alert)
+
+
+async def refuse_strangers(event: Message | CallbackQuery, ctx) -> bool:
+    """True (after telling them) when the user belongs to no party: member flows stop there."""
+    if ctx.member is not None:
+        return False
+    if isinstance(event, CallbackQuery):
+        await event.answer(ctx.t("error.not_a_member"), show_alert=True)
+    else:
+        await event.answer(ctx.t("error.not_a_member"))
+    return True
+
+
+async def bot_username(bot: Bot, settings) -> str:
+    """For invite links: TELEGRAM_BOT_USERNAME, else Telegram's getMe (aiogram caches it)."""
+    return settings.telegram_bot_username or (await bot.me()).username

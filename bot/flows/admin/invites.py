@@ -23,7 +23,7 @@ from bot.flows.admin.args import Usage, words
 from bot.flows.admin.callbacks import AdminInviteCb, ConfirmCb
 from bot.flows.admin.common import AdminCb
 from bot.flows.admin.shared import kind_text, menu_button
-from bot.ui import keyboard, show
+from bot.ui import bot_username, keyboard, show
 from core.access.actor import Actor
 from core.config import Settings
 from core.parties import invites
@@ -36,9 +36,6 @@ PAGE = 5
 def _expires(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
-
-async def _bot_username(bot: Bot, settings: Settings) -> str:
-    return settings.telegram_bot_username or (await bot.me()).username
 
 
 async def invite_menu(event: Message | CallbackQuery, ctx: UpdateContext, state: FSMContext) -> None:
@@ -57,7 +54,7 @@ async def _create(event: Message | CallbackQuery, ctx: UpdateContext, actor: Act
                   *, kind: str, uses: int) -> None:
     created = await invites.create_invite(actor=actor, inviter_party_id=None, max_uses=uses,
                                           child_kind=PartyKind(kind))
-    link = created.link(await _bot_username(bot, settings))
+    link = created.link(await bot_username(bot, settings))
     text = ctx.t("admin.invite.created", kind=kind_text(ctx, kind), uses=uses,
                  expires=_expires(created.invite.expires_at))
     share = f"https://t.me/share/url?url={quote(link, safe='')}"

@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.confirm import Confirmations
 from bot.context import UpdateContext
 from bot.flows.menu import MenuCb, may_have_children
-from bot.ui import keyboard, show
+from bot.ui import bot_username, keyboard, refuse_strangers, show
 from core.config import Settings
 from core.parties import invites, team
 from core.parties.models import Invite, InvitePurpose, MemberRole
@@ -50,22 +50,10 @@ def _expires(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
-async def _bot_username(bot: Bot, settings: Settings) -> str:
-    return settings.telegram_bot_username or (await bot.me()).username
-
-
-async def _refuse_strangers(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
-    if ctx.member is not None:
-        return False
-    if isinstance(event, CallbackQuery):
-        await event.answer(ctx.t("error.not_a_member"), show_alert=True)
-    else:
-        await event.answer(ctx.t("error.not_a_member"))
-    return True
 
 
 async def invite_menu(event: Message | CallbackQuery, ctx: UpdateContext) -> None:
-    if await _refuse_strangers(event, ctx):
+    if await refuse_strangers(event, ctx):
         return
     # Reading the open invites asks the core whether this member may manage invites at all.
     open_now = await invites.open_invites(actor=ctx.actor, inviter_party_id=ctx.party.id)
@@ -99,22 +87,22 @@ async def _show_created(query: CallbackQuery, ctx: UpdateContext, text: str, lin
 
 async def more_invites(query: CallbackQuery, ctx: UpdateContext) -> None:
     """From a message that shows a link: the menu arrives as a new message, the link stays readable."""
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await invite_menu(query.message, ctx)
 
 
 async def create_single(query: CallbackQuery, ctx: UpdateContext, bot: Bot, settings: Settings) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     created = await invites.create_invite(actor=ctx.actor, inviter_party_id=ctx.party.id, max_uses=1)
-    link = created.link(await _bot_username(bot, settings))
+    link = created.link(await bot_username(bot, settings))
     await _show_created(query, ctx, ctx.t("invites.created.single", kind=str(created.invite.child_kind),
                                           expires=_expires(created.invite.expires_at)), link)
 
 
 async def choose_cap(query: CallbackQuery, ctx: UpdateContext) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)  # refused before any choice
     caps = [(str(n), InviteCb(action="cap", uses=n).pack()) for n in MULTI_USE_CAPS]
@@ -123,7 +111,7 @@ async def choose_cap(query: CallbackQuery, ctx: UpdateContext) -> None:
 
 
 async def choose_days(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     if callback_data.uses not in MULTI_USE_CAPS:
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
@@ -137,21 +125,21 @@ async def choose_days(query: CallbackQuery, callback_data: InviteCb, ctx: Update
 
 async def create_multi(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext, bot: Bot,
                        settings: Settings) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     if callback_data.uses not in MULTI_USE_CAPS or callback_data.days not in MULTI_USE_DAYS:
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
         return
     created = await invites.create_invite(actor=ctx.actor, inviter_party_id=ctx.party.id,
                                           max_uses=callback_data.uses, ttl_hours=24 * callback_data.days)
-    link = created.link(await _bot_username(bot, settings))
+    link = created.link(await bot_username(bot, settings))
     await _show_created(query, ctx, ctx.t("invites.created.multi", uses=callback_data.uses,
                                           kind=str(created.invite.child_kind),
                                           expires=_expires(created.invite.expires_at)), link)
 
 
 async def choose_role(query: CallbackQuery, ctx: UpdateContext) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)  # refused before any choice
     roles = [(ctx.t(f"invites.role.{role}"), InviteCb(action="member", role=str(role)).pack()) for role in TEAM_ROLES]
@@ -161,14 +149,14 @@ async def choose_role(query: CallbackQuery, ctx: UpdateContext) -> None:
 
 async def create_member(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext, bot: Bot,
                         settings: Settings) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     if callback_data.role not in {str(r) for r in TEAM_ROLES}:
         await query.answer(ctx.t("error.stale_button"), show_alert=True)
         return
     created = await invites.create_member_invite(actor=ctx.actor, party_id=ctx.party.id,
                                                  role=MemberRole(callback_data.role))
-    link = created.link(await _bot_username(bot, settings))
+    link = created.link(await bot_username(bot, settings))
     await _show_created(query, ctx, ctx.t("invites.created.member", party=ctx.party.name,
                                           role=callback_data.role, expires=_expires(created.invite.expires_at)), link)
 
@@ -182,7 +170,7 @@ def _line(ctx: UpdateContext, invite: Invite) -> str:
 
 
 async def list_invites(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await _show_list(query, ctx, callback_data.page)
 
@@ -211,7 +199,7 @@ async def _show_list(query: CallbackQuery, ctx: UpdateContext, page: int, *, pre
 
 async def ask_revoke(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext,
                      confirmations: Confirmations) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     # The invite must be one of this party's open ones, as the core lists them for this member now.
     open_now = await invites.open_invites(actor=ctx.actor, inviter_party_id=ctx.party.id)
@@ -230,7 +218,7 @@ async def ask_revoke(query: CallbackQuery, callback_data: InviteCb, ctx: UpdateC
 
 async def revoke_confirmed(query: CallbackQuery, callback_data: RevokeCb, ctx: UpdateContext,
                            confirmations: Confirmations) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     payload = await confirmations.take(ctx.telegram_user_id, callback_data.token, "invite.revoke")
     if payload is None:
@@ -243,7 +231,7 @@ async def revoke_confirmed(query: CallbackQuery, callback_data: RevokeCb, ctx: U
 
 async def revoke_cancelled(query: CallbackQuery, callback_data: RevokeCb, ctx: UpdateContext,
                            confirmations: Confirmations) -> None:
-    if await _refuse_strangers(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await confirmations.take(ctx.telegram_user_id, callback_data.token, "invite.revoke")
     await _show_list(query, ctx, callback_data.page)

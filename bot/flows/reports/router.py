@@ -21,7 +21,7 @@ from bot.context import UpdateContext
 from bot.flows.menu import MenuCb, may_have_children
 from bot.flows.reports.chart import render_daily_chart
 from bot.i18n import money
-from bot.ui import keyboard, show
+from bot.ui import keyboard, refuse_strangers, show
 from core.parties import service as parties
 from core.reports.service import Period, SalesReport, sales_report
 
@@ -107,24 +107,15 @@ async def _render(event: Message | CallbackQuery, ctx: UpdateContext, party_id: 
     await show(event, text, _markup(ctx, report, min(max(page, 0), pages - 1), pages))
 
 
-async def _refused_stranger(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
-    if ctx.member is not None:
-        return False
-    if isinstance(event, CallbackQuery):
-        await event.answer(ctx.t("error.not_a_member"), show_alert=True)
-    else:
-        await event.answer(ctx.t("error.not_a_member"))
-    return True
-
 
 async def report_command(event: Message | CallbackQuery, ctx: UpdateContext) -> None:
-    if await _refused_stranger(event, ctx):
+    if await refuse_strangers(event, ctx):
         return
     await _render(event, ctx, ctx.party.id, DEFAULT_PERIOD)
 
 
 async def report_shown(query: CallbackQuery, callback_data: ReportCb, ctx: UpdateContext) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     period = _period(callback_data.period)
     if period is None:
@@ -134,7 +125,7 @@ async def report_shown(query: CallbackQuery, callback_data: ReportCb, ctx: Updat
 
 
 async def chart_sent(query: CallbackQuery, callback_data: ReportCb, ctx: UpdateContext, bot: Bot) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     period = _period(callback_data.period)
     if period is None:

@@ -18,7 +18,7 @@ from bot.commands import publish_commands_for_chat
 from bot.confirm import Confirmations
 from bot.context import UpdateContext
 from bot.flows.menu import MenuCb
-from bot.ui import keyboard, show
+from bot.ui import keyboard, refuse_strangers, show
 from core.parties import service as parties
 from core.parties import team
 from core.parties.errors import NotAMember
@@ -40,15 +40,6 @@ class RemoveCb(CallbackData, prefix="stm"):
 class Rename(StatesGroup):
     name = State()
 
-
-async def _refused_stranger(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
-    if ctx.member is not None:
-        return False
-    if isinstance(event, CallbackQuery):
-        await event.answer(ctx.t("error.not_a_member"), show_alert=True)
-    else:
-        await event.answer(ctx.t("error.not_a_member"))
-    return True
 
 
 async def _show_settings(event: Message | CallbackQuery, ctx: UpdateContext, page: int = 0, *,
@@ -82,7 +73,7 @@ async def _show_settings(event: Message | CallbackQuery, ctx: UpdateContext, pag
 
 
 async def settings_command(event: Message | CallbackQuery, ctx: UpdateContext, state: FSMContext) -> None:
-    if await _refused_stranger(event, ctx):
+    if await refuse_strangers(event, ctx):
         return
     if await state.get_state() == Rename.name.state:
         await state.clear()
@@ -90,7 +81,7 @@ async def settings_command(event: Message | CallbackQuery, ctx: UpdateContext, s
 
 
 async def settings_page(query: CallbackQuery, callback_data: SettingsCb, ctx: UpdateContext) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await _show_settings(query, ctx, callback_data.page)
 
@@ -99,7 +90,7 @@ async def settings_page(query: CallbackQuery, callback_data: SettingsCb, ctx: Up
 
 
 async def rename_asked(query: CallbackQuery, ctx: UpdateContext, state: FSMContext) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await team.check_may_manage(actor=ctx.actor, party_id=ctx.party.id)  # a viewer is refused here
     await state.set_state(Rename.name)
@@ -108,7 +99,7 @@ async def rename_asked(query: CallbackQuery, ctx: UpdateContext, state: FSMConte
 
 
 async def rename_typed(message: Message, ctx: UpdateContext, state: FSMContext) -> None:
-    if await _refused_stranger(message, ctx):
+    if await refuse_strangers(message, ctx):
         await state.clear()
         return
     # The core checks the name (1–200 characters) and the role; on a refusal the state stays, so the
@@ -121,7 +112,7 @@ async def rename_typed(message: Message, ctx: UpdateContext, state: FSMContext) 
 
 async def rename_cancelled(query: CallbackQuery, ctx: UpdateContext, state: FSMContext) -> None:
     await state.clear()
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await _show_settings(query, ctx)
 
@@ -131,7 +122,7 @@ async def rename_cancelled(query: CallbackQuery, ctx: UpdateContext, state: FSMC
 
 async def remove_asked(query: CallbackQuery, callback_data: SettingsCb, ctx: UpdateContext,
                        confirmations: Confirmations) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     member = await team.managed_member(actor=ctx.actor, member_id=callback_data.member_id)
     name = member.display_name or str(member.telegram_user_id)
@@ -150,7 +141,7 @@ async def _stranger_commands(bot: Bot, telegram_user_id: int, lang: str) -> None
 
 async def remove_confirmed(query: CallbackQuery, callback_data: RemoveCb, ctx: UpdateContext,
                            confirmations: Confirmations, bot: Bot) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     payload = await confirmations.take(ctx.telegram_user_id, callback_data.token, "member.remove")
     if payload is None:
@@ -170,7 +161,7 @@ async def remove_confirmed(query: CallbackQuery, callback_data: RemoveCb, ctx: U
 
 async def remove_cancelled(query: CallbackQuery, callback_data: RemoveCb, ctx: UpdateContext,
                            confirmations: Confirmations) -> None:
-    if await _refused_stranger(query, ctx):
+    if await refuse_strangers(query, ctx):
         return
     await confirmations.take(ctx.telegram_user_id, callback_data.token, "member.remove")
     await _show_settings(query, ctx)
