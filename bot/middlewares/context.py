@@ -9,6 +9,7 @@ from aiogram.types import TelegramObject, Update
 
 from bot.context import UpdateContext
 from bot.i18n import pick_language
+from core.access.policy import note_active_member
 from core.db import atomic
 from core.logging import get_logger
 from core.parties.models import Member, MemberStatus
@@ -30,8 +31,10 @@ class UpdateTransaction(BaseMiddleware):
         chat = data.get("event_chat")
         chat_id = chat.id if chat is not None else user.id
         async with atomic():
-            member = await Member.get_or_none(telegram_user_id=user.id, status=MemberStatus.ACTIVE) \
-                .prefetch_related("party")
+            member = await Member.filter(telegram_user_id=user.id, status=MemberStatus.ACTIVE) \
+                .select_related("party").first()
+            if member is not None:
+                note_active_member(member)  # read in this transaction: the core need not read it again
             ctx = UpdateContext(
                 telegram_user_id=user.id,
                 lang=pick_language((member.language if member else None) or user.language_code),

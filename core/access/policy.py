@@ -45,12 +45,51 @@ async def _facts(party_id: int) -> _PartyFacts | None:
     return _PartyFacts(row[0]["id"], row[0]["parent_id"], str(row[0]["status"])) if row else None
 
 
+def _verified_in_this_transaction() -> set | None:
+    """Memberships already read as active in the caller's transaction (None outside one)."""
+    from tortoise.connection import get_connection
+
+    from core.db import in_transaction_now
+
+    if not in_transaction_now():
+        return None
+    connection = get_connection("default")
+    verified = getattr(connection, "_steller_verified_members", None)
+    if verified is None:
+        verified = set()
+        connection._steller_verified_members = verified
+    return verified
+
+
+def note_active_member(member) -> None:
+    """A front that read this active membership in the current transaction says so: the use cases
+    of the same transaction need not read it again."""
+    verified = _verified_in_this_transaction()
+    if verified is not None:
+        verified.add((member.id, member.party_id, str(member.role)))
+
+
+def forget_member(member) -> None:
+    """A membership removed or changed in this transaction is read again by the next check."""
+    verified = _verified_in_this_transaction()
+    if verified is not None:
+        for key in [k for k in verified if k[0] == member.id]:
+            verified.discard(key)
+
+
 async def _member_still_active(actor: Actor) -> bool:
     """A removed member (or one moved to another party or role) is a stranger from that moment."""
     from core.parties.models import Member, MemberStatus
 
-    return await Member.filter(id=actor.member_id, party_id=actor.party_id, role=actor.role,
-                               status=MemberStatus.ACTIVE).exists()
+    key = (actor.member_id, actor.party_id, actor.role)
+    verified = _verified_in_this_transaction()
+    if verified is not None and key in verified:
+        return True
+    active = await Member.filter(id=actor.member_id, party_id=actor.party_id, role=actor.role,
+                                 status=MemberStatus.ACTIVE).exists()
+    if active and verified is not None:
+        verified.add(key)
+    return active
 
 
 def _check_type(actor: object) -> Actor:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from core.access.actor import Actor, actor_label
-from core.access.policy import AccessDenied, Permission, authorize, is_privileged, require_admin
+from core.access.policy import AccessDenied, Permission, authorize, forget_member, is_privileged, require_admin
 from core.audit import service as audit
 from core.config import get_settings
 from core.db import require_transaction
@@ -409,6 +409,7 @@ async def remove_member(*, actor: Actor, member_id: int) -> Member:
             raise LastOwner("a party keeps at least one owner")
     member.status = MemberStatus.REMOVED
     await member.save(update_fields=["status"])
+    forget_member(member)
     await audit.record(actor=actor, action="member.remove", object_type="member", object_id=member_id,
                        before={"status": MemberStatus.ACTIVE}, after={"status": MemberStatus.REMOVED})
     return member

@@ -371,3 +371,18 @@ async def test_a_frozen_or_unfrozen_party_is_told(world):
     await _run(lambda: parties.unfreeze(actor=world["owner"], party_id=world["S1"].id))
     told = await Notification.filter(telegram_user_id=child_owner).order_by("id").values_list("event_type", flat=True)
     assert told == ["party.frozen", "party.unfrozen"]
+
+
+async def test_a_member_removed_in_the_same_transaction_is_refused_at_once(world):
+    from core.access.policy import note_active_member
+    from core.parties.models import Member
+
+    manager = world["manager"]
+
+    async def remove_then_act():
+        note_active_member(await Member.get(id=manager.member_id))  # as the bot's middleware does
+        await parties.remove_member(actor=world["owner"], member_id=manager.member_id)
+        await ledger.allocate(actor=manager, parent_id=world["A"].id, child_id=world["S1"].id, amount=1_00,
+                              idempotency_key=next_ref())
+
+    await _refused(remove_then_act, AccessDenied)
