@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -18,6 +19,14 @@ from core.db import close_db, init_db
 
 REQUESTS = Counter("steller_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("steller_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+# A client's X-Request-Id is kept (and shows in our logs and audit rows) only when short and plain.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def client_request_id(value: str | None) -> str | None:
+    return value if value and _SAFE_REQUEST_ID.fullmatch(value) else None
 
 
 def create_app(*, manage_db: bool = True) -> FastAPI:
@@ -48,7 +57,7 @@ def create_app(*, manage_db: bool = True) -> FastAPI:
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
         request.state.request_id = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
