@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
 import uuid
@@ -29,7 +31,19 @@ def client_request_id(value: str | None) -> str | None:
     return value if value and _SAFE_REQUEST_ID.fullmatch(value) else None
 
 
-def create_app(*, manage_db: bool = True) -> FastAPI:
+async def _flush_key_use_every(seconds: float) -> None:
+    """API keys' "last used" is written in batches, never with a write per request."""
+    from core.access.api_keys import flush_last_used
+
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await flush_last_used()
+        except Exception as exc:  # noqa: BLE001 - the next round tries again; requests never wait for it
+            structlog.get_logger("api").warning("key_use_flush_failed", error_type=type(exc).__name__)
+
+
+def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) -> FastAPI:
     settings = get_settings()
 
     @asynccontextmanager
@@ -39,9 +53,17 @@ def create_app(*, manage_db: bool = True) -> FastAPI:
         app.state.redis = aioredis.from_url(settings.redis_url)
         if bot_webhook:
             await telegram.start(app, settings)
+        flusher = asyncio.create_task(_flush_key_use_every(key_use_flush_seconds))
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            from core.access.api_keys import flush_last_used
+
+            with contextlib.suppress(Exception):
+                await flush_last_used()
             if bot_webhook:
                 await telegram.stop(app)
             await app.state.redis.aclose()
@@ -50,6 +72,9 @@ def create_app(*, manage_db: bool = True) -> FastAPI:
 
     app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
     problems.install(app)
+    from api.v1 import me
+
+    app.include_router(me.router)
     # Webhook mode: Telegram's updates come in here, so every API replica serves the bot.
     bot_webhook = settings.telegram_webhook_url is not None and settings.telegram_bot_token is not None
     if bot_webhook:

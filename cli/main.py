@@ -274,6 +274,7 @@ from cli.pricing_cmd import cardlist, catalog_show, discount  # noqa: E402
 from cli.orders_cmd import order, worker  # noqa: E402
 from cli.simulator_cmd import simulator_cmd  # noqa: E402
 from cli.bot_cmd import bot_cmd, invite, party_commands  # noqa: E402
+from cli.api_keys_cmd import api_key  # noqa: E402
 
 main.add_command(discount)
 main.add_command(cardlist)
@@ -282,6 +283,7 @@ main.add_command(order)
 main.add_command(worker)
 main.add_command(bot_cmd)
 main.add_command(invite)
+main.add_command(api_key)
 party_commands(party)
 
 from cli.catalog_cmd import catalog  # noqa: E402

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "core.orders.models",
     "core.notifications.models",
     "core.broadcast.models",
+    "core.access.models",
 ]
 
 

@@ -31,7 +31,9 @@ _LOGGABLE_CODE = re.compile(
 )
 # Values that look like our own secrets even when logged under an innocent key.
 SECRET_PATTERNS = [
-    re.compile(r"sk_(live|test)_[A-Za-z0-9]{8,}"),
+    # API keys are sk_live_/sk_test_ + token_urlsafe (letters, digits, "-" and "_"); the 8-character
+    # display prefix ("sk_live_ab12cd34", in audit labels) is not a secret and stays readable.
+    re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{16,}"),
     re.compile(r"whsec_[A-Za-z0-9]{8,}"),
     re.compile(r"inv_[A-Za-z0-9_-]{12,}"),
     # Telegram bot tokens ("123456789:AA…"), also inside Bot API URLs.

@@ -27,3 +27,29 @@ class PartyNotFound(NotFound):
 
 class NotYourChild(PermissionDenied):
     code = "party.not_your_child"
+
+
+class AuthInvalid(PermissionDenied):
+    """A malformed, unknown or revoked API key: one answer for all three (nothing to probe)."""
+
+    code = "auth.invalid"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key.not_found"
+
+
+class NotAPartner(PermissionDenied):
+    """Only partner parties get API keys; agents and sub-agents use the bot."""
+
+    code = "api_key.not_a_partner"
+
+
+class TestKeyOnlyTestKeys(PermissionDenied):
+    code = "api_key.test_only"
+
+
+class LastLiveKey(DomainError):
+    """Revoking the party's last live key would lock it out of the live API (pass force on purpose)."""
+
+    code = "api_key.last_live_key"

@@ -1,0 +1,1 @@
+"""Version 1 of the partner API: one router per resource."""
