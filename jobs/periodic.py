@@ -52,9 +52,14 @@ async def check_invariants(ctx) -> int:
 
 
 async def check_vendor_balance(ctx) -> list[str]:
+    from bot.flows.admin_insight.vendor import store_balance
+
     threshold = get_settings().vendor_low_balance
-    low = [account for account in await ctx["vendor"].get_accounts()
-           if account.is_active and account.balance < threshold]
+    accounts = await ctx["vendor"].get_accounts()
+    # The reading /vendor shows at once, without asking Bamboo again.
+    await store_balance(ctx["redis"], error=None, accounts=[
+        {"id": a.id, "currency": a.currency, "balance": str(a.balance), "active": a.is_active} for a in accounts])
+    low = [account for account in accounts if account.is_active and account.balance < threshold]
     described = [f"{account.currency} {account.balance}" for account in low]
     if low:
         # Keyed by which accounts are low, not by their balances: a balance that keeps falling is

@@ -68,6 +68,10 @@ async def test_vendor_balance_alarm_fires_below_the_threshold_only(ctx, vendor, 
     assert low and all(" " in entry for entry in low)  # "USD 12345.00"
     await periodic.check_vendor_balance(ctx)
     assert len(await admin_alerts("admin.vendor_balance_low")) == 1
+    from bot.flows.admin_insight.vendor import read_balance
+
+    reading = await read_balance(ctx["redis"])  # what /vendor shows without asking Bamboo again
+    assert reading["error"] is None and {a["currency"] for a in reading["accounts"]} >= {"USD"}
 
 
 async def test_rates_sync_job_stores_the_vendors_rates(ctx, vendor):
