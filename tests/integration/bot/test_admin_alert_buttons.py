@@ -82,7 +82,7 @@ async def test_vendor_balance_low_opens_the_vendor_view(redis):
 
     class LowVendor:
         async def get_accounts(self):
-            return [SimpleNamespace(is_active=True, balance=Decimal(5), currency="USD")]
+            return [SimpleNamespace(id=1, is_active=True, balance=Decimal(5), currency="USD")]
 
     await periodic.check_vendor_balance({"redis": redis, "vendor": LowVendor()})
     assert _buttons(await _alerts("admin.vendor_balance_low")) == [VENDOR]
