@@ -23,6 +23,7 @@ from bot.flows.menu import MenuCb
 from bot.flows.subagents.callbacks import MOVE_KINDS, MoveCb, PickCb, SubCb
 from bot.i18n import money
 from bot.ui import keyboard, show
+from bot.ui import refuse_strangers as refuse_stranger  # one copy, shared by every flow
 from core.access.policy import Permission, authorize
 from core.errors import DomainError
 from core.ledger import service as ledger
@@ -36,17 +37,6 @@ PICK_PAGE = 8
 
 class MoveStates(StatesGroup):
     amount = State()  # waiting for a typed amount; data: kind, child
-
-
-async def refuse_stranger(event: Message | CallbackQuery, ctx: UpdateContext) -> bool:
-    """Someone who belongs to no party (or was removed) is told so; nothing is shown."""
-    if ctx.member is not None:
-        return False
-    if isinstance(event, CallbackQuery):
-        await event.answer(ctx.t("error.not_a_member"), show_alert=True)
-    else:
-        await event.answer(ctx.t("error.not_a_member"))
-    return True
 
 
 async def _may_move_money(ctx: UpdateContext) -> None:
