@@ -72,9 +72,10 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
 
     app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
     problems.install(app)
-    from api.v1 import me
+    from api.v1 import routers
 
-    app.include_router(me.router)
+    for router in routers():
+        app.include_router(router)
     # Webhook mode: Telegram's updates come in here, so every API replica serves the bot.
     bot_webhook = settings.telegram_webhook_url is not None and settings.telegram_bot_token is not None
     if bot_webhook:

@@ -1,1 +1,11 @@
-"""Version 1 of the partner API: one router per resource."""
+"""Partner API v1: one router per area, included by `api.app.create_app`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from api.v1 import catalog, keys, me, orders, signup, wallet
+
+    return [signup.router, me.router, catalog.router, orders.router, wallet.router, keys.router]
