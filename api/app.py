@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 import structlog
+from arq import create_pool
+from arq.connections import RedisSettings
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from tortoise.connection import get_connection
 
-from api import problems, telegram
+from api import problems, ratelimit, telegram
 from core.config import get_settings
 from core.db import close_db, init_db
 
@@ -51,6 +53,8 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
         if manage_db:
             await init_db()
         app.state.redis = aioredis.from_url(settings.redis_url)
+        # Jobs (place_order, notifications) are enqueued here after the request's transaction commits.
+        app.state.arq = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         if bot_webhook:
             await telegram.start(app, settings)
         flusher = asyncio.create_task(_flush_key_use_every(key_use_flush_seconds))
@@ -66,12 +70,14 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
                 await flush_last_used()
             if bot_webhook:
                 await telegram.stop(app)
+            await app.state.arq.aclose()
             await app.state.redis.aclose()
             if manage_db:
                 await close_db()
 
     app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
     problems.install(app)
+    ratelimit.install(app)
     from api.v1 import routers
 
     for router in routers():

@@ -110,6 +110,10 @@ def require_admin(actor: Actor) -> Actor:
     return actor
 
 
+def _sandbox_key_on_own_party(actor: Actor, party_id: int) -> bool:
+    return actor.kind == ActorKind.API_KEY and not actor.livemode and actor.party_id == party_id
+
+
 async def authorize(actor: Actor, *, party_id: int, permission: Permission, parent_may: bool = False) -> None:
     """Raise unless `actor` may do `permission` on `party_id`.
 
@@ -132,6 +136,8 @@ async def authorize(actor: Actor, *, party_id: int, permission: Permission, pare
             raise AccessDenied("that party is not yours")
     if permission != Permission.READ:
         own = await _facts(actor.party_id)
+        if own is not None and own.status == "pending" and _sandbox_key_on_own_party(actor, party_id):
+            return  # a partner integrates in the sandbox while its application is reviewed
         if own is None or own.status != "active":
             raise PartyInactive("your party is not active: it can read but not act", party_id=actor.party_id)
 

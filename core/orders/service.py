@@ -86,7 +86,9 @@ async def create_order(
         if existing is not None:
             return _replay(existing, request_fp)
     party = await Party.get_or_none(id=party_id)
-    if party is None or party.status != PartyStatus.ACTIVE:
+    # A pending partner's test key may order in the sandbox (authorize let only that through).
+    sandbox_while_pending = not livemode and party is not None and party.status == PartyStatus.PENDING
+    if party is None or (party.status != PartyStatus.ACTIVE and not sandbox_while_pending):
         raise PartyInactive("this account cannot order right now", party_id=party_id)
     quote = await quote_purchase(party=party, product_id=product_id, face=Decimal(face_value), quantity=quantity)
     if expected_total is not None and expected_total < quote.total:
@@ -106,8 +108,9 @@ async def create_order(
         existing = await Order.get(party_id=party_id, reference=reference)
         return _replay(existing, request_fp)
     try:
+        # The order's mode picks the book: a test order can only ever hold sandbox money.
         hold = await ledger.hold(party_id=party_id, amount=quote.total, reference=f"order:{order.id}",
-                                 actor=actor, idempotency_key=f"order:{order.id}",
+                                 actor=actor, idempotency_key=f"order:{order.id}", livemode=order.livemode,
                                  memo=await order_memo(order, f"{quantity} × {{product}} {_face(order)}"))
     except InsufficientFunds as exc:
         raise OrderInsufficientFunds("not enough money in the wallet for this order", **exc.details) from exc

@@ -1,0 +1,1 @@
+"""Idempotency-Key for creating POSTs (being built)."""
