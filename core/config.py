@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     # The vendor-charge reconciliation reads Bamboo's transactions of this many past hours (one call).
     vendor_reconcile_window_hours: int = Field(default=48, ge=1, le=24 * 31, alias="VENDOR_RECONCILE_WINDOW_HOURS")
 
+    # The sandbox: a partner's test wallet starts with this much (in the partner's currency).
+    sandbox_start_balance: Decimal = Field(default=Decimal("1000.00"), ge=0, alias="SANDBOX_START_BALANCE")
+    # Test orders go to a Bamboo simulator, never to Bamboo. Unset: the simulator that stands in for
+    # Bamboo when no credentials are set, else one the worker runs in-process (see jobs/sandbox.py).
+    sandbox_bamboo_base_url: str | None = Field(default=None, alias="SANDBOX_BAMBOO_BASE_URL")
+
     # Set by the validator: True when no Bamboo credentials were given.
     uses_simulator: bool = Field(default=False, exclude=True)
 

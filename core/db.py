@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "core.notifications.models",
     "core.broadcast.models",
     "core.access.models",
+    "core.idempotency.models",
 ]
 
 

@@ -30,16 +30,24 @@ async def _follow(ctx, order_id: str, step: pipeline.Step, written: list) -> Non
                            placement_over=step.placement_over)
 
 
+async def _vendor(ctx, order_id: str):
+    from jobs.sandbox import vendor_for
+
+    livemode = await Order.filter(id=order_id).first().values_list("livemode", flat=True)
+    return vendor_for(ctx, livemode=livemode is not False)
+
+
 async def place_order(ctx, order_id: str) -> str:
     with collect_outbox() as written:
-        step = await pipeline.place(order_id=order_id, vendor=ctx["vendor"])
+        step = await pipeline.place(order_id=order_id, vendor=await _vendor(ctx, order_id))
     await _follow(ctx, order_id, step, written)
     return step.action
 
 
 async def poll_order(ctx, order_id: str, placement_over: int | None = None) -> str:
     with collect_outbox() as written:
-        step = await pipeline.poll(order_id=order_id, vendor=ctx["vendor"], placement_over=placement_over)
+        step = await pipeline.poll(order_id=order_id, vendor=await _vendor(ctx, order_id),
+                                   placement_over=placement_over)
     await _follow(ctx, order_id, step, written)
     return step.action
 

@@ -38,6 +38,9 @@ async def startup(ctx) -> None:
     limiter = SharedRateLimiter(ctx["redis"], key_prefix=f"{DEFAULT_KEY_PREFIX}{settings.bamboo_client_id}:",
                                 max_wait_seconds=VENDOR_MAX_WAIT_SECONDS)
     ctx["vendor"] = BambooClient.from_settings(settings, rate_limiter=limiter)
+    from jobs.sandbox import sandbox_vendor
+
+    ctx["sandbox_vendor"] = sandbox_vendor(settings, live_vendor=ctx["vendor"], redis=ctx["redis"])
     ctx["http"] = webhook_http_client()  # webhooks only: public https targets, no redirects
     ctx["telegram"] = None
     if settings.telegram_bot_token is not None:
@@ -48,6 +51,8 @@ async def startup(ctx) -> None:
 
 
 async def shutdown(ctx) -> None:
+    if ctx.get("sandbox_vendor") not in (None, ctx["vendor"]):
+        await ctx["sandbox_vendor"].aclose()
     await ctx["vendor"].aclose()
     await ctx["http"].aclose()
     if ctx.get("telegram") is not None and hasattr(ctx["telegram"], "aclose"):

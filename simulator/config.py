@@ -45,6 +45,10 @@ class SimulatorConfig:
 
     # Rate limits (Bamboo's, see bamboo-api.md §3)
     rate_limits: bool = True
+    # The sandbox of a deployment on real Bamboo: its catalog holds Bamboo's product ids, which this
+    # simulator's catalog lacks, so an unknown product id is accepted as a range card (0.01–100000)
+    # in the ordering account's currency.
+    accept_any_product: bool = False
     per_product_limit: bool = True  # 6 orders for the same product per minute
 
     # Faults

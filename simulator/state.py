@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from simulator import rates
-from simulator.catalog import Catalog, Product, generate_catalog, utcnow
+from simulator.catalog import Brand, Catalog, Product, generate_catalog, utcnow
 from simulator.config import SimulatorConfig
 from simulator.faults import Faults
 from simulator.jsonutil import dumps, fmt_date, fmt_date_plain
@@ -379,6 +379,17 @@ class Simulator:
             entry["created"] = True
             return order
 
+    def _add_sandbox_product(self, product_id: int | None, currency: str) -> None:
+        if product_id is None:
+            return
+        brand_id = 900_000_000 + product_id
+        product = Product(id=product_id, brand_id=brand_id, name=f"Sandbox card {product_id}",
+                          min_face=Decimal("0.01"), max_face=Decimal("100000"), count=None,
+                          discount=Decimal("5"), modified=utcnow())
+        self.catalog._add_brand(Brand(id=brand_id, name="Sandbox", sku=f"sandbox-{product_id}", country="US",
+                                      currency=currency, status="Live", categories=[], modified=utcnow(),
+                                      products=[product]))
+
     def resolve(self, line: OrderLine) -> Product:
         if line.sku is None:
             product = self.catalog.products.get(line.product_id) if line.product_id else None
@@ -424,6 +435,8 @@ class Simulator:
         products: list[Product] = []
         needed: Counter[int] = Counter()
         for line in lines:
+            if cfg.accept_any_product and line.sku is None and line.product_id not in self.catalog.products:
+                self._add_sandbox_product(line.product_id, account.currency)
             product = self.resolve(line)
             brand = self.catalog.brand_of(product)
             if not brand.orderable:

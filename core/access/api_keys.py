@@ -40,6 +40,7 @@ from core.access.errors import (
 from core.access.models import ApiKey, ApiKeyMode
 from core.access.policy import Permission, authorize, is_privileged
 from core.db import require_transaction
+from core.errors import Conflict
 
 RANDOM_BYTES = 32  # 256 bits
 PREFIX_LENGTH = 8
@@ -47,10 +48,18 @@ PREFIX_LENGTH = 8
 KEY_PATTERN = re.compile(r"^sk_(live|test)_([A-Za-z0-9_-]{32,128})$")
 
 
+class LastLiveKeyConflict(LastLiveKey, Conflict):
+    """`LastLiveKey` as the conflict it is (409 in the API); same code, same class for callers."""
+
+
 @dataclass(frozen=True)
 class CreatedKey:
     key: ApiKey
     secret: str  # shown once, never stored
+
+    @property
+    def view(self) -> KeyView:
+        return _view(self.key)
 
 
 def new_secret(livemode: bool) -> str:
@@ -99,6 +108,10 @@ async def create_key(*, actor: Actor, party_id: int, livemode: bool, name: str |
     await audit.record(actor=actor, action="api_key.create", object_type="api_key", object_id=key.id,
                        after={"party_id": party_id, "mode": str(key.mode), "name": name,
                               "prefix": key.display_prefix})
+    if not livemode:  # a test key acts on the sandbox book: open (and fund) it with the first one
+        from core.ledger.sandbox import open_sandbox
+
+        await open_sandbox(party_id=party_id, currency=party.currency)
     return CreatedKey(key=key, secret=secret)
 
 
@@ -176,8 +189,11 @@ class KeyView:
 
 
 def _view(key: ApiKey) -> KeyView:
+    # A use noted in this process but not flushed yet is already true: show it.
+    noted = _used.get(key.id)
+    last_used = key.last_used_at if noted is None or (key.last_used_at and key.last_used_at >= noted) else noted
     return KeyView(id=key.id, party_id=key.party_id, prefix=key.prefix, display=key.display_prefix, name=key.name, mode=str(key.mode),
-                   created_at=key.created_at, created_by=key.created_by, last_used_at=key.last_used_at,
+                   created_at=key.created_at, created_by=key.created_by, last_used_at=last_used,
                    revoked_at=key.revoked_at)
 
 
@@ -215,7 +231,7 @@ async def revoke_key(*, actor: Actor, key_id: int, force: bool = False) -> KeyVi
         others = await ApiKey.filter(party_id=party_id, mode=ApiKeyMode.LIVE, revoked_at__isnull=True).exclude(
             id=key.id).count()
         if others == 0:
-            raise LastLiveKey("this is the party's last live key: revoke it with force if you mean it")
+            raise LastLiveKeyConflict("this is the party's last live key: revoke it with force if you mean it")
     key.revoked_at = datetime.now(UTC)
     key.revoked_by = actor.label[:64]
     await key.save(update_fields=["revoked_at", "revoked_by"])
@@ -224,3 +240,13 @@ async def revoke_key(*, actor: Actor, key_id: int, force: bool = False) -> KeyVi
                        before={"revoked": False}, after={"revoked": True, "force": force, "party_id": party_id,
                                                          "prefix": key.display_prefix})
     return _view(key)
+
+
+async def revoke_party_key(*, actor: Actor, party_id: int, key_id: int, force: bool = False) -> KeyView:
+    """`revoke_key` for a caller that names its party (the partner API): a key id that is not one of
+    `party_id`'s keys is `api_key.not_found`, whether it does not exist or belongs to someone else."""
+    require_transaction()
+    await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
+    if not await ApiKey.filter(id=key_id, party_id=party_id).exists():
+        raise ApiKeyNotFound(f"no API key {key_id}")
+    return await revoke_key(actor=actor, key_id=key_id, force=force)

@@ -12,43 +12,52 @@ from core.ledger.models import SYSTEM_ACCOUNT_KINDS, Account, AccountKind
 PARTY_ACCOUNT_KINDS = (AccountKind.WALLET, AccountKind.HOLDS, AccountKind.COMMISSION)
 
 _OPEN_SQL = (
-    "INSERT INTO ledger_account (code, party_id, kind, currency, balance, credit_limit, entry_count, created_at) "
-    "VALUES ($1, $2, $3, $4, 0, 0, 0, $5) ON CONFLICT (code) DO NOTHING"
+    "INSERT INTO ledger_account (code, party_id, kind, currency, livemode, balance, credit_limit, entry_count, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6) ON CONFLICT (code) DO NOTHING"
 )
+# The sandbox book: a party's test wallet and holds, and the test system accounts they trade with.
+SANDBOX_PARTY_ACCOUNT_KINDS = (AccountKind.WALLET, AccountKind.HOLDS)
 
 
-def party_account_code(party_id: int, kind: AccountKind, currency: str) -> str:
-    return f"party:{party_id}:{kind.value}:{currency.upper()}"
+def _book(livemode: bool) -> str:
+    return "" if livemode else "test:"
 
 
-def system_account_code(kind: AccountKind, currency: str) -> str:
-    return f"system:{kind.value}:{currency.upper()}"
+def party_account_code(party_id: int, kind: AccountKind, currency: str, *, livemode: bool = True) -> str:
+    return f"{_book(livemode)}party:{party_id}:{kind.value}:{currency.upper()}"
 
 
-async def _open(code: str, party_id: int | None, kind: AccountKind, currency: str) -> Account:
+def system_account_code(kind: AccountKind, currency: str, *, livemode: bool = True) -> str:
+    return f"{_book(livemode)}system:{kind.value}:{currency.upper()}"
+
+
+async def _open(code: str, party_id: int | None, kind: AccountKind, currency: str, livemode: bool) -> Account:
     await get_connection("default").execute_query(
-        _OPEN_SQL, [code, party_id, kind.value, currency.upper(), datetime.now(UTC)]
+        _OPEN_SQL, [code, party_id, kind.value, currency.upper(), livemode, datetime.now(UTC)]
     )
     return await Account.get(code=code)
 
 
-async def open_party_accounts(party_id: int, currency: str) -> dict[AccountKind, Account]:
+async def open_party_accounts(party_id: int, currency: str, *, livemode: bool = True) -> dict[AccountKind, Account]:
+    kinds = PARTY_ACCOUNT_KINDS if livemode else SANDBOX_PARTY_ACCOUNT_KINDS
     return {
-        kind: await _open(party_account_code(party_id, kind, currency), party_id, kind, currency)
-        for kind in PARTY_ACCOUNT_KINDS
+        kind: await _open(party_account_code(party_id, kind, currency, livemode=livemode), party_id, kind,
+                          currency, livemode)
+        for kind in kinds
     }
 
 
-async def party_account(party_id: int, kind: AccountKind, currency: str) -> Account:
-    account = await Account.get_or_none(code=party_account_code(party_id, kind, currency))
+async def party_account(party_id: int, kind: AccountKind, currency: str, *, livemode: bool = True) -> Account:
+    account = await Account.get_or_none(code=party_account_code(party_id, kind, currency, livemode=livemode))
     if account is None:
-        raise AccountNotFound(f"party {party_id} has no {kind.value} account in {currency}")
+        book = "" if livemode else "sandbox "
+        raise AccountNotFound(f"party {party_id} has no {book}{kind.value} account in {currency}")
     return account
 
 
-async def system_account(kind: AccountKind, currency: str) -> Account:
+async def system_account(kind: AccountKind, currency: str, *, livemode: bool = True) -> Account:
     if kind not in SYSTEM_ACCOUNT_KINDS:
         raise ValueError(f"{kind} is not a system account kind")
-    code = system_account_code(kind, currency)
+    code = system_account_code(kind, currency, livemode=livemode)
     account = await Account.get_or_none(code=code)
-    return account or await _open(code, None, kind, currency)
+    return account or await _open(code, None, kind, currency, livemode)

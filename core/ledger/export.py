@@ -23,7 +23,7 @@ from core.access.actor import Actor
 from core.access.errors import PartyNotFound
 from core.access.policy import Permission, authorize
 from core.ledger.models import Account, AccountKind
-from core.ledger.service import StatementLine, statement
+from core.ledger.service import StatementLine, book_of, statement
 from core.money import from_minor
 
 CSV_COLUMNS = ("date", "kind", "amount", "currency", "balance_after", "counterparty", "reference", "memo",
@@ -69,7 +69,7 @@ class StatementPage:
 
 async def _wallet(actor: Actor, party_id: int) -> Account:
     await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
-    wallet = await Account.get_or_none(party_id=party_id, kind=AccountKind.WALLET)
+    wallet = await Account.get_or_none(party_id=party_id, kind=AccountKind.WALLET, livemode=book_of(actor))
     if wallet is None:
         raise PartyNotFound(f"party {party_id} has no wallet", party_id=party_id)
     return wallet

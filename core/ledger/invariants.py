@@ -57,7 +57,8 @@ RULE_LIMIT = 200  # rows per rule: enough to act on, bounded when something is b
 # --- Rules over the whole ledger ---------------------------------------------------------------
 
 _SUM_ZERO = """
-SELECT currency, SUM(balance) AS total FROM ledger_account GROUP BY currency HAVING SUM(balance) <> 0
+SELECT currency, livemode, SUM(balance) AS total FROM ledger_account
+ GROUP BY currency, livemode HAVING SUM(balance) <> 0
 """
 
 _FLOORS = """
@@ -111,6 +112,7 @@ SELECT t.id, t.debit_account_id, t.credit_account_id
   JOIN ledger_account c ON c.id = t.credit_account_id
  WHERE t.amount <= 0 OR t.debit_account_id = t.credit_account_id
     OR t.currency <> d.currency OR t.currency <> c.currency
+    OR d.livemode <> c.livemode
  LIMIT {RULE_LIMIT}
 """
 
@@ -180,7 +182,9 @@ SELECT id, operation_id, kind, debit_account_id, credit_account_id, amount, curr
 async def global_rules(conn: asyncpg.Connection, found: Findings) -> None:
     """Rules over the account rows and the catalog: cheap at any ledger size, run every time."""
     for r in await conn.fetch(_SUM_ZERO):
-        found.add(Violation("sum_zero", f"currency {r['currency']}", f"all accounts sum to {r['total']}, not 0"))
+        book = "live" if r["livemode"] else "sandbox"
+        found.add(Violation("sum_zero", f"currency {r['currency']} ({book} book)",
+                            f"all accounts sum to {r['total']}, not 0"))
     for r in await conn.fetch(_FLOORS):
         found.add(Violation("floor", f"account {r['id']} ({r['code']})",
                             f"balance {r['balance']} below its floor (credit limit {r['credit_limit']})"))

@@ -116,6 +116,7 @@ SELECT t.id, t.debit_account_id, t.credit_account_id
   JOIN ledger_account c ON c.id = t.credit_account_id
  WHERE t.amount <= 0 OR t.debit_account_id = t.credit_account_id
     OR t.currency <> d.currency OR t.currency <> c.currency
+    OR d.livemode <> c.livemode
  LIMIT {RULE_LIMIT}
 """
 

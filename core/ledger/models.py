@@ -39,13 +39,16 @@ class HoldStatus(StrEnum):
 
 class Account(Model):
     id = fields.BigIntField(primary_key=True)
-    # Stable natural key: "party:<id>:<kind>:<CUR>" or "system:<kind>:<CUR>".
+    # Stable natural key: "party:<id>:<kind>:<CUR>" or "system:<kind>:<CUR>"; "test:" before either
+    # for the sandbox book.
     code = fields.CharField(max_length=80, unique=True)
     party = fields.ForeignKeyField(
         "steller.Party", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
     kind = fields.CharEnumField(AccountKind, max_length=16)
     currency = fields.CharField(max_length=3)
+    # False: the sandbox book (test keys, test orders). The database refuses a transfer between books.
+    livemode = fields.BooleanField(default=True)
     # Cached: credits minus debits, in minor units, updated with every transfer under a row lock.
     balance = fields.BigIntField(default=0)
     credit_limit = fields.BigIntField(default=0)
@@ -121,6 +124,7 @@ class Hold(Model):
     )
     amount = fields.BigIntField()
     currency = fields.CharField(max_length=3)
+    livemode = fields.BooleanField(default=True)  # the book of its accounts (a database trigger checks)
     captured = fields.BigIntField(default=0)
     released = fields.BigIntField(default=0)
     captured_at = fields.DatetimeField(null=True)

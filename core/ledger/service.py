@@ -24,7 +24,7 @@ from core.ledger.posting import Leg, Posted, apply_legs, claim_operation, lock_a
 from core.access.errors import NotYourChild, PartyNotFound
 
 # Party statuses as stored (the ledger reads the party table directly and imports nothing of parties).
-ACTIVE, CLOSED = "active", "closed"
+ACTIVE, PENDING, CLOSED = "active", "pending", "closed"
 
 _SHARE_PARTIES_SQL = (
     "SELECT id, kind, status, parent_id, currency, name FROM party WHERE id = ANY($1::bigint[]) "
@@ -233,10 +233,12 @@ async def set_credit_limit(*, actor: Actor, party_id: int, limit: int) -> Accoun
 
 
 async def hold(*, party_id: int, amount: int, reference: str, actor: Actor | str, idempotency_key: str,
-               memo: str | None = None) -> Hold:
+               memo: str | None = None, livemode: bool = True) -> Hold:
     """Reserve an order's total: wallet → the party's holds account (credit may be used).
 
     Internal to ordering: `orders.create_order` authorized the actor before it asks for the hold.
+    `livemode=False` holds in the party's sandbox book (a test order), which a pending partner may
+    use too; nothing of the live book is touched.
     """
     require_transaction()
     _positive(amount)
@@ -248,17 +250,25 @@ async def hold(*, party_id: int, amount: int, reference: str, actor: Actor | str
     )
     if posted.replayed:
         return await Hold.get(operation_id=posted.operation.id)
-    _require_active(party, "an order")
-    wallet = await party_account(party_id, AccountKind.WALLET, party.currency)
-    holds = await party_account(party_id, AccountKind.HOLDS, party.currency)
-    await apply_legs(posted, [Leg(wallet.id, holds.id, amount)], allow_credit=frozenset({wallet.id}))
+    if livemode:
+        _require_active(party, "an order")
+    elif party.status not in (ACTIVE, PENDING):
+        _require_active(party, "a sandbox order")
+    wallet = await party_account(party_id, AccountKind.WALLET, party.currency, livemode=livemode)
+    holds = await party_account(party_id, AccountKind.HOLDS, party.currency, livemode=livemode)
+    # The sandbox has no credit line: a test wallet spends what it holds.
+    credit = frozenset({wallet.id}) if livemode else frozenset()
+    await apply_legs(posted, [Leg(wallet.id, holds.id, amount)], allow_credit=credit)
     created = await Hold.create(
         party_id=party_id, wallet_account_id=wallet.id, hold_account_id=holds.id, amount=amount,
-        currency=party.currency, reference=reference, operation_id=posted.operation.id,
+        currency=party.currency, reference=reference, operation_id=posted.operation.id, livemode=livemode,
     )
     await audit.record(actor=actor, action="ledger.hold", object_type="hold", object_id=created.id,
-                       after={"party_id": party_id, "amount": amount, "reference": reference})
-    await events.wallet_debited(posted, party_id=party_id, wallet_account_id=wallet.id, currency=party.currency)
+                       after={"party_id": party_id, "amount": amount, "reference": reference,
+                              "livemode": livemode})
+    if livemode:  # the sandbox sends no wallet alerts
+        await events.wallet_debited(posted, party_id=party_id, wallet_account_id=wallet.id,
+                                    currency=party.currency)
     created.notifications = posted.notifications  # not a column: handed to the caller with the hold
     return created
 
@@ -276,26 +286,35 @@ class WalletSummary:
     credit_limit: int
     spendable: int  # available + credit_limit
     commission: int
+    livemode: bool = True
+
+
+def book_of(actor: Actor) -> bool:
+    """The book an actor sees: a test key the sandbox, everyone else the live book."""
+    from core.access.actor import ActorKind
+
+    return actor.livemode if isinstance(actor, Actor) and actor.kind == ActorKind.API_KEY else True
 
 
 async def wallet_summary(*, actor: Actor, party_id: int) -> WalletSummary:
-    """The party's members, its direct parent and admins see a wallet; nobody else."""
+    """The party's members, its direct parent and admins see a wallet; nobody else. A test key sees
+    the party's sandbox wallet."""
     await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
-    return await read_wallet(party_id=party_id)
+    return await read_wallet(party_id=party_id, livemode=book_of(actor))
 
 
-async def read_wallet(*, party_id: int) -> WalletSummary:
+async def read_wallet(*, party_id: int, livemode: bool = True) -> WalletSummary:
     """The wallet's figures without an authorization check: for the core's own use (events, reports)."""
-    accounts = {a.kind: a for a in await Account.filter(party_id=party_id)}
+    accounts = {a.kind: a for a in await Account.filter(party_id=party_id, livemode=livemode)}
     wallet = accounts.get(AccountKind.WALLET)
     if wallet is None:
-        raise PartyNotFound(f"party {party_id} has no wallet", party_id=party_id)
+        raise PartyNotFound(f"party {party_id} has no {'' if livemode else 'sandbox '}wallet", party_id=party_id)
     held = accounts[AccountKind.HOLDS].balance if AccountKind.HOLDS in accounts else 0
     commission = accounts[AccountKind.COMMISSION].balance if AccountKind.COMMISSION in accounts else 0
     return WalletSummary(
         party_id=party_id, currency=wallet.currency, balance=wallet.balance + held, held=held,
         available=wallet.balance, credit_limit=wallet.credit_limit,
-        spendable=wallet.balance + wallet.credit_limit, commission=commission,
+        spendable=wallet.balance + wallet.credit_limit, commission=commission, livemode=livemode,
     )
 
 
@@ -346,7 +365,7 @@ async def statement(*, account_id: int, limit: int = 50, before_seq: int | None 
 async def wallet_statement(*, actor: Actor, party_id: int, limit: int = 50,
                            before_seq: int | None = None) -> list[StatementLine]:
     await authorize(actor, party_id=party_id, permission=Permission.READ, parent_may=True)
-    wallet = await Account.get_or_none(party_id=party_id, kind=AccountKind.WALLET)
+    wallet = await Account.get_or_none(party_id=party_id, kind=AccountKind.WALLET, livemode=book_of(actor))
     if wallet is None:
         raise PartyNotFound(f"party {party_id} has no wallet", party_id=party_id)
     return await statement(account_id=wallet.id, limit=limit, before_seq=before_seq)

@@ -8,7 +8,7 @@ public for callers that settle a hold in steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.audit import service as audit
 from core.db import require_transaction
@@ -96,13 +96,16 @@ async def settle_hold(*, hold_id: int, split: DeliveredSplit, actor, idempotency
     if split.commission and split.commission_party_id is None:
         raise InvalidAmount("a commission needs the party whose account earns it")
     h = await _lock_hold(hold_id)
+    if not h.livemode and split.commission:
+        # A sandbox order earns no one a commission: its whole price stays in the sandbox book.
+        split = replace(split, commission=0, commission_party_id=None)
     if split.paid > h.amount:
         raise InvalidAmount("cannot capture more than is held", hold_id=hold_id, amount=h.amount)
     ids = {h.wallet_account_id, h.hold_account_id}
     moves_to_vendor = split.paid > 0 or split.vendor > 0
     if moves_to_vendor:
-        vendor = await system_account(AccountKind.VENDOR, h.currency)
-        revenue = await system_account(AccountKind.REVENUE, h.currency)
+        vendor = await system_account(AccountKind.VENDOR, h.currency, livemode=h.livemode)
+        revenue = await system_account(AccountKind.REVENUE, h.currency, livemode=h.livemode)
         ids |= {vendor.id, revenue.id}
         commission: Account | None = None
         if split.commission:

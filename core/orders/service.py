@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.access.actor import Actor, ActorKind
-from core.access.policy import Permission, authorize, require_admin
+from core.access.policy import Permission, authorize, is_privileged, require_admin
 from core.errors import PermissionDenied
 from core.audit import service as audit
 from core.catalog.offers import quote_purchase
@@ -20,6 +21,7 @@ from core.db import require_transaction
 from core.ledger import service as ledger
 from core.ledger.digest import fingerprint
 from core.ledger.errors import InsufficientFunds
+from core.money import to_minor
 from core.orders.errors import (
     InvalidOrderTransition,
     OrderInsufficientFunds,
@@ -31,6 +33,7 @@ from core.orders.errors import (
 from core.orders.models import TERMINAL_STATUSES, Card, Order, OrderStatus
 from core.parties.errors import PartyInactive
 from core.parties.models import Party, PartyStatus
+from core.pricing.errors import NoExchangeRate, PriceBelowCost, ProductUnavailable
 
 # Which status may follow which: the only doors of the state machine.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -65,7 +68,7 @@ def _request_fingerprint(product_id: int, face: Decimal, quantity: int) -> str:
 async def create_order(
     *, actor: Actor, party_id: int, product_id: int, face_value: Decimal, quantity: int,
     reference: str | None = None, expected_total: int | None = None, chat_id: int | None = None,
-    message_id: int | None = None,
+    message_id: int | None = None, expected_total_amount: Decimal | None = None,
 ) -> CreatedOrder:
     """Validate, price, insert and hold the money in the caller's transaction.
 
@@ -74,7 +77,11 @@ async def create_order(
     buying party. An API key's mode decides the order's mode.
 
     The caller commits, then enqueues `place_order:<id>`. A repeated reference returns the first
-    order (also when duplicates race); the same reference for another purchase is a conflict.
+    order (also when duplicates race); the same reference for another purchase is a conflict, and so
+    is a reference already used by an order of the other mode (a test key never gets a live order).
+
+    `expected_total` (minor units) or `expected_total_amount` (a decimal amount in the wallet's
+    currency, converted exactly): the most the buyer agreed to pay; a higher total is `PriceChanged`.
     """
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.ORDER)
@@ -84,13 +91,21 @@ async def create_order(
     if reference is not None:
         existing = await Order.get_or_none(party_id=party_id, reference=reference)
         if existing is not None:
-            return _replay(existing, request_fp)
+            return _replay(existing, request_fp, livemode)
     party = await Party.get_or_none(id=party_id)
     # A pending partner's test key may order in the sandbox (authorize let only that through).
     sandbox_while_pending = not livemode and party is not None and party.status == PartyStatus.PENDING
     if party is None or (party.status != PartyStatus.ACTIVE and not sandbox_while_pending):
         raise PartyInactive("this account cannot order right now", party_id=party_id)
-    quote = await quote_purchase(party=party, product_id=product_id, face=Decimal(face_value), quantity=quantity)
+    if expected_total_amount is not None:
+        expected_total = to_minor(expected_total_amount, party.currency)
+    try:
+        quote = await quote_purchase(party=party, product_id=product_id, face=Decimal(face_value), quantity=quantity)
+    except (PriceBelowCost, NoExchangeRate):
+        if is_privileged(actor):
+            raise
+        # As the catalog's quote says it: our costs are never part of a party's answer.
+        raise ProductUnavailable("this card is not for sale right now", product_id=product_id) from None
     if expected_total is not None and expected_total < quote.total:
         raise PriceChanged("the price changed since you saw it", total=quote.total)
     order_id = uuid.uuid4()
@@ -106,7 +121,7 @@ async def create_order(
             )
     except IntegrityError:
         existing = await Order.get(party_id=party_id, reference=reference)
-        return _replay(existing, request_fp)
+        return _replay(existing, request_fp, livemode)
     try:
         # The order's mode picks the book: a test order can only ever hold sandbox money.
         hold = await ledger.hold(party_id=party_id, amount=quote.total, reference=f"order:{order.id}",
@@ -150,8 +165,8 @@ async def order_memo(order: Order, text: str) -> str:
     return f"order {str(order.id)[:8]}: " + text.replace("{product}", name or f"product {order.product_id}")
 
 
-def _replay(existing: Order, request_fp: str) -> CreatedOrder:
-    if existing.request_fingerprint != request_fp:
+def _replay(existing: Order, request_fp: str, livemode: bool) -> CreatedOrder:
+    if existing.request_fingerprint != request_fp or existing.livemode != livemode:
         raise ReferenceConflict("this reference was already used for a different order",
                                 order_id=str(existing.id))
     return CreatedOrder(order=existing, created=False)
@@ -192,9 +207,11 @@ async def lock_order(order_id) -> Order:
 
 async def _find_order(order_id) -> Order | None:
     try:
-        return await Order.get_or_none(id=order_id)
-    except (ValueError, TypeError):
+        # Parsed here: an id that is not a UUID is "no such order", never a database error.
+        parsed = order_id if isinstance(order_id, uuid.UUID) else uuid.UUID(str(order_id))
+    except (ValueError, TypeError, AttributeError):
         return None
+    return await Order.get_or_none(id=parsed)
 
 
 async def _visible_order(actor: Actor, order_id, permission: Permission, *, parent_may: bool) -> Order:
@@ -218,11 +235,22 @@ async def get_order(*, actor: Actor, order_id) -> Order:
     return await _visible_order(actor, order_id, Permission.READ, parent_may=True)
 
 
-async def list_orders(*, actor: Actor, party_id: int | None = None, status: OrderStatus | None = None,
-                      reference: str | None = None, created_after: datetime | None = None,
-                      created_before: datetime | None = None, limit: int = 20,
-                      before: datetime | None = None) -> list[Order]:
-    """One party's orders (its members, its direct parent, admins); all parties' only for admins."""
+OrderPosition = tuple[datetime, uuid.UUID]  # (created_at, id): where a page of orders ended
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    next_after: OrderPosition | None  # pass as `after` for the next page; None on the last page
+
+
+def position_of(order: Order) -> OrderPosition:
+    return order.created_at, order.id
+
+
+async def _orders_query(*, actor: Actor, party_id: int | None, status: OrderStatus | None, reference: str | None,
+                        created_after: datetime | None, created_before: datetime | None,
+                        before: datetime | None, after: OrderPosition | None):
     if party_id is None:
         require_admin(actor)
     else:
@@ -233,7 +261,40 @@ async def list_orders(*, actor: Actor, party_id: int | None = None, status: Orde
     query = Order.filter(**{k: v for k, v in filters.items() if v is not None})
     if actor.kind == ActorKind.API_KEY:
         query = query.filter(livemode=actor.livemode)
-    return await query.order_by("-created_at", "-id").limit(max(1, min(limit, 100)))
+    if after is not None:
+        # Keyset on (created_at, id), newest first: rows sharing a timestamp are ordered by id, so a
+        # page boundary inside such a run neither skips nor repeats a row.
+        at, last_id = after
+        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last_id))
+    return query.order_by("-created_at", "-id")
+
+
+async def list_orders(*, actor: Actor, party_id: int | None = None, status: OrderStatus | None = None,
+                      reference: str | None = None, created_after: datetime | None = None,
+                      created_before: datetime | None = None, limit: int = 20,
+                      before: datetime | None = None, after: OrderPosition | None = None) -> list[Order]:
+    """One party's orders, newest first (its members, its direct parent, admins); all parties' only
+    for admins. An API key sees its own mode only. Page with `after` (the last row's `position_of`);
+    `before` (a bare timestamp) is kept for old callers: it skips rows that share that timestamp."""
+    query = await _orders_query(actor=actor, party_id=party_id, status=status, reference=reference,
+                                created_after=created_after, created_before=created_before, before=before,
+                                after=after)
+    return await query.limit(max(1, min(limit, 100)))
+
+
+async def order_page(*, actor: Actor, party_id: int | None, status: OrderStatus | None = None,
+                     reference: str | None = None, created_after: datetime | None = None,
+                     created_before: datetime | None = None, limit: int = 20,
+                     after: OrderPosition | None = None) -> OrderPage:
+    """`list_orders` as pages: up to `limit` (1–100) orders and where the next page starts."""
+    limit = max(1, min(limit, 100))
+    query = await _orders_query(actor=actor, party_id=party_id, status=status, reference=reference,
+                                created_after=created_after, created_before=created_before, before=None,
+                                after=after)
+    rows = list(await query.limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OrderPage(orders=rows, next_after=position_of(rows[-1]) if more and rows else None)
 
 
 @dataclass(frozen=True)
@@ -278,7 +339,9 @@ async def reveal_cards(*, actor: Actor, order_id, card_id: int | None = None) ->
     if card_id is not None:
         query = query.filter(id=card_id)
     cards = await query.order_by("id")
-    await audit.record(actor=actor, action="card.reveal", object_type="order", object_id=order.id,
-                       after={"cards": [c.id for c in cards], "at": datetime.now(UTC)})
+    after = {"cards": [c.id for c in cards], "at": datetime.now(UTC)}
+    if getattr(actor, "api_key_id", None) is not None:  # which key; the label names its prefix
+        after["api_key_id"] = actor.api_key_id
+    await audit.record(actor=actor, action="card.reveal", object_type="order", object_id=order.id, after=after)
     return [RevealedCard(c.id, decrypt(c.code_encrypted), decrypt(c.pin_encrypted) if c.pin_encrypted else None,
                          *_serial_and_expiry(c)) for c in cards]

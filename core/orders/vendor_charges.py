@@ -33,7 +33,7 @@ _BOOKED_SQL = """
 SELECT o.reference, SUM(CASE WHEN a.id = t.credit_account_id THEN t.amount ELSE -t.amount END) AS booked
   FROM ledger_operation o
   JOIN ledger_transfer t ON t.operation_id = o.id
-  JOIN ledger_account a ON a.kind = 'vendor' AND a.id IN (t.credit_account_id, t.debit_account_id)
+  JOIN ledger_account a ON a.kind = 'vendor' AND a.livemode AND a.id IN (t.credit_account_id, t.debit_account_id)
  WHERE o.reference = ANY($1::text[])
  GROUP BY o.reference
 """

@@ -109,9 +109,9 @@ SELECT p.id, p.name, p.kind, p.status, p.parent_id, p.currency,
        COALESCE(h.balance, 0) AS held, COALESCE(c.balance, 0) AS commission,
        (SELECT COUNT(*) FROM party k WHERE k.parent_id = p.id) AS children
   FROM party p
-  LEFT JOIN ledger_account w ON w.party_id = p.id AND w.kind = 'wallet' AND w.currency = p.currency
-  LEFT JOIN ledger_account h ON h.party_id = p.id AND h.kind = 'holds' AND h.currency = p.currency
-  LEFT JOIN ledger_account c ON c.party_id = p.id AND c.kind = 'commission' AND c.currency = p.currency
+  LEFT JOIN ledger_account w ON w.party_id = p.id AND w.kind = 'wallet' AND w.currency = p.currency AND w.livemode
+  LEFT JOIN ledger_account h ON h.party_id = p.id AND h.kind = 'holds' AND h.currency = p.currency AND h.livemode
+  LEFT JOIN ledger_account c ON c.party_id = p.id AND c.kind = 'commission' AND c.currency = p.currency AND c.livemode
 """
 
 

@@ -25,7 +25,7 @@ async def child_overview(*, actor: Actor, parent_id: int, child_id: int, now: da
     child = await Party.get_or_none(id=child_id, parent_id=parent_id)
     if child is None:
         raise NotYourChild("that party is not your direct child", child_id=child_id)
-    available = await Account.filter(party_id=child.id, kind=AccountKind.WALLET).values_list("balance", flat=True)
+    available = await Account.filter(party_id=child.id, kind=AccountKind.WALLET, livemode=True).values_list("balance", flat=True)
     start, end = period_bounds(Period.MONTH, now=now)
     month = (await _sales_by_party([child.id], start, end)).get(child.id)
     return ChildOverview(party_id=child.id, name=child.name, kind=str(child.kind), status=str(child.status),

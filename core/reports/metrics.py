@@ -72,7 +72,7 @@ SELECT t.currency,
   FROM "order" o
   JOIN ledger_operation op ON op.reference = 'hold:' || o.hold_id
   JOIN ledger_transfer t ON t.operation_id = op.id
-  JOIN ledger_account a ON a.kind = 'revenue' AND (a.id = t.credit_account_id OR a.id = t.debit_account_id)
+  JOIN ledger_account a ON a.kind = 'revenue' AND a.livemode AND (a.id = t.credit_account_id OR a.id = t.debit_account_id)
  WHERE o.livemode AND o.hold_id IS NOT NULL AND o.completed_at >= $1 AND o.completed_at < $2
  GROUP BY t.currency
 """

@@ -146,7 +146,7 @@ async def children_overview(*, actor: Actor, party_id: int, now: datetime | None
     if not children:
         return []
     ids = [c.id for c in children]
-    balances = dict(await Account.filter(party_id__in=ids, kind=AccountKind.WALLET).values_list("party_id", "balance"))
+    balances = dict(await Account.filter(party_id__in=ids, kind=AccountKind.WALLET, livemode=True).values_list("party_id", "balance"))
     start, end = period_bounds(Period.MONTH, now=now)
     by_party = await _sales_by_party(ids, start, end)
     return [

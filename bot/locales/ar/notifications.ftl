@@ -28,6 +28,7 @@ admin-invariant_violations = 🚨 وجد فحص الدفتر { $count ->
     }. الأولى: { $first }
 admin-vendor_balance_low = 💸 رصيد بامبو منخفض: { $accounts }
 admin-new_application = 📝 طلب وكيل جديد: { $name } (الحساب { $party_id }).
+admin-new_partner_signup = 🤝 تسجيل شريك جديد: { $name } ({ $email }، الحساب { $party_id }). يمكنه استخدام بيئة الاختبار الآن؛ وافق عليه للاستخدام الفعلي.
 admin-vendor_config = ⚙️ لا تقبل بامبو طلباتنا ({ $problem }): { $error }. تنتظر الطلبات وتعيد المحاولة دون احتساب محاولات (أول طلب: { $order_id }).
 admin-order_attention = 🛑 الطلب { $order_id } ({ $status }) يحتاج إلى مشرف: { $reason }. سوِّه بالأمر `steller order resolve { $order_id } --fail` أو `--complete-from-vendor`.
 admin-orders_overdue = ⏳ { $count ->

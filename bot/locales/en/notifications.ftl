@@ -19,6 +19,7 @@ admin-invariant_violations = 🚨 The ledger check found { $count ->
     }. First: { $first }
 admin-vendor_balance_low = 💸 Bamboo balance is low: { $accounts }
 admin-new_application = 📝 New agent application: { $name } (party { $party_id }).
+admin-new_partner_signup = 🤝 New partner signup: { $name } ({ $email }, party { $party_id }). It can use the sandbox now; approve it for live use.
 admin-vendor_config = ⚙️ Bamboo cannot take our orders ({ $problem }): { $error }. Orders wait and retry without losing attempts (first seen on order { $order_id }).
 admin-order_attention = 🛑 Order { $order_id } ({ $status }) needs an admin: { $reason }. Settle it with `steller order resolve { $order_id } --fail` or `--complete-from-vendor`.
 admin-orders_overdue = ⏳ { $count ->

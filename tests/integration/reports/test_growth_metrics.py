@@ -41,13 +41,11 @@ async def network():
 
 
 async def sold(party: Party, face: str, quantity: int, *, delivered: int | None = None, days_ago: int = 0,
-               live: bool = True) -> Order:
+               actor=ADMIN) -> Order:
     """An order settled through the real settlement (capture and release), `days_ago` days back."""
     async with atomic():
-        created = await orders.create_order(actor=ADMIN, party_id=party.id, product_id=PRODUCT,
+        created = await orders.create_order(actor=actor, party_id=party.id, product_id=PRODUCT,
                                             face_value=Decimal(face), quantity=quantity)
-    if not live:
-        await Order.filter(id=created.order.id).update(livemode=False)
     count = quantity if delivered is None else delivered
     cards = [DeliveredCard(vendor_card_id=f"c{i}", code=f"CODE-{created.order.id.hex[:6]}-{i:04d}") for i in range(count)]
     async with atomic():
@@ -80,10 +78,24 @@ async def test_a_partial_delivery_counts_only_what_was_delivered(network):
     assert (usd.orders, usd.cards, usd.gmv, usd.revenue) == (1, 1, 95_00, 5_00)
 
 
+async def sandbox_partner() -> tuple[Party, dict]:
+    """A partner ordering with its test key: its orders are sandbox orders."""
+    from core.access import api_keys
+    from core.access.actor import Actor
+    from core.parties.models import PartyKind
+    from tests.factories import make_party
+
+    partner = await make_party(PartyKind.PARTNER)
+    async with atomic():
+        key = (await api_keys.create_key(actor=ADMIN, party_id=partner.id, livemode=False)).key
+    return partner, {"actor": Actor.api_key(key_id=key.id, party_id=partner.id, prefix=key.prefix, livemode=False)}
+
+
 async def test_failed_and_sandbox_orders_are_not_business(network):
     agent, sub = network
     await sold(agent, "100", 1, delivered=0)
-    await sold(sub, "100", 1, live=False)
+    partner, test_key = await sandbox_partner()
+    await sold(partner, "100", 1, **test_key)
     metrics = await growth_metrics(actor=ADMIN, period=Period.DAYS_30)
     assert metrics.by_currency == [] and metrics.orders == 0 and metrics.activations == 0
 
