@@ -21,6 +21,7 @@ from api import problems, ratelimit, telegram
 from core.config import get_settings
 from core.db import close_db, init_db
 
+access_log = structlog.get_logger("api.access")
 REQUESTS = Counter("steller_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("steller_http_request_seconds", "HTTP request latency", ["method", "route"])
 
@@ -101,8 +102,13 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
             structlog.contextvars.unbind_contextvars("request_id")
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - started
         REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        LATENCY.labels(request.method, path).observe(elapsed)
+        if path.startswith("/v1/"):
+            # The route's template, never the raw path or query: no ids, no keys in the access log.
+            access_log.info("http_request", request_id=request_id, method=request.method, route=path,
+                            status=response.status_code, ms=round(elapsed * 1000, 1))
         response.headers["X-Request-Id"] = request_id
         return response
 

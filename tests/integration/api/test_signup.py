@@ -85,3 +85,23 @@ async def test_invalid_signups_are_refused_with_problem_details(client, payload,
     else:
         assert body["code"] == "validation_failed" and any(field in e["field"] for e in body["errors"])
     assert await Party.all().count() == 0
+
+
+async def test_a_clients_request_id_reaches_the_audit_rows_and_the_log_of_its_request(client):
+    from structlog.testing import capture_logs
+
+    from core.audit.models import AuditEntry
+
+    with capture_logs() as logs:
+        response = await client.post("/v1/signup", json={"company_name": "Traced", "email": "t@trace.example"},
+                                     headers={"X-Request-Id": "client-req-42"})
+    assert response.status_code == 201 and response.headers["X-Request-Id"] == "client-req-42"
+    audited = await AuditEntry.filter(object_type="party", object_id=str(response.json()["party_id"]))
+    assert audited and all(row.request_id == "client-req-42" for row in audited)
+    lines = [e for e in logs if e.get("event") == "http_request"]
+    assert lines == [{"event": "http_request", "request_id": "client-req-42", "method": "POST",
+                      "route": "/v1/signup", "status": 201, "ms": lines[0]["ms"], "log_level": "info"}]
+    # An unsafe value is replaced, never echoed.
+    odd = await client.post("/v1/signup", json={"company_name": "Odd", "email": "o@trace.example"},
+                            headers={"X-Request-Id": "x" * 65})
+    assert odd.headers["X-Request-Id"] != "x" * 65

@@ -1,0 +1,166 @@
+"""A partner's whole journey over HTTP against `steller up` (real API, worker and simulator):
+signup → sandbox → approval → live orders → statement → key rotation → a clean ledger check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
+
+from core.db import drop_database
+from tests.support.vendor import MAGIC_RANGE_PRODUCT, free_port
+
+JOURNEY_DB = os.environ.get("TEST_JOURNEY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/steller_journey_test")
+JOURNEY_REDIS = os.environ.get("TEST_JOURNEY_REDIS_URL", "redis://127.0.0.1:6379/8")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+async def platform():
+    await drop_database(JOURNEY_DB)
+    redis = await create_pool(RedisSettings.from_dsn(JOURNEY_REDIS))
+    await redis.flushdb()
+    api_port, sim_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BAMBOO_", "TELEGRAM_"))}
+    env.update(DATABASE_URL=JOURNEY_DB, REDIS_URL=JOURNEY_REDIS, API_PORT=str(api_port),
+               SIMULATOR_PORT=str(sim_port), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "up"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, proc.communicate()
+                try:
+                    if (await http.get("/health/ready")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "steller up did not become ready"
+                await asyncio.sleep(0.2)
+            yield http, env
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await redis.flushdb()
+        await redis.aclose()
+        await drop_database(JOURNEY_DB)
+
+
+def steller(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, f"steller {' '.join(args)}: {result.stderr}"
+    return result
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def finished(http: httpx.AsyncClient, key: str, order_id: str) -> dict:
+    deadline = time.monotonic() + 90
+    while True:
+        response = await http.get(f"/v1/orders/{order_id}", headers=auth(key))
+        assert response.status_code == 200, response.text
+        order = response.json()
+        if order["status"] not in ("pending", "placing", "processing"):
+            return order
+        assert time.monotonic() < deadline, order
+        await asyncio.sleep(0.5)
+
+
+async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotates_keys(platform):
+    http, env = platform
+    for attempt in range(5):  # the simulator may answer the first sync with its rate limit
+        if "0 pages" not in steller(env, "catalog", "sync", "--full", check=False).stdout:
+            break
+        await asyncio.sleep(2)
+    steller(env, "discount", "set", "5", "--kind", "partner")
+
+    # Signup: a pending partner with a test key and a funded sandbox wallet.
+    signup = await http.post("/v1/signup", json={"company_name": "Journey Gifts", "email": "dev@journey.example"})
+    assert signup.status_code == 201, signup.text
+    party_id, test_key = signup.json()["party_id"], signup.json()["test_key"]
+    wallet = (await http.get("/v1/wallet", headers=auth(test_key))).json()
+    assert wallet["available"] == {"amount": "1000.00", "currency": "USD"} and wallet["livemode"] is False
+
+    # The catalog, priced for the partner: the magic card is there, at 95 % of face.
+    product = await http.get(f"/v1/catalog/{MAGIC_RANGE_PRODUCT}", headers=auth(test_key))
+    assert product.status_code == 200, product.text
+    assert product.json()["price"]["rate"] == "0.9500"
+    page = await http.get("/v1/catalog", params={"limit": 5}, headers=auth(test_key))
+    assert page.status_code == 200 and len(page.json()["data"]) == 5
+
+    # A sandbox order with a reference; the same request again is the same order.
+    body = {"product_id": MAGIC_RANGE_PRODUCT, "face_value": "10.00", "quantity": 2, "reference": "sbx-1"}
+    placed = await http.post("/v1/orders", json=body, headers=auth(test_key))
+    assert placed.status_code == 202, placed.text
+    again = await http.post("/v1/orders", json=body, headers=auth(test_key))
+    assert again.status_code == 202 and again.json()["id"] == placed.json()["id"]
+    test_order = await finished(http, test_key, placed.json()["id"])
+    assert test_order["status"] == "completed" and test_order["livemode"] is False
+    cards = await http.get(f"/v1/orders/{test_order['id']}/cards", headers=auth(test_key))
+    assert cards.status_code == 200 and len(cards.json()) == 2 and all(c["code"] for c in cards.json())
+    sandbox_wallet = (await http.get("/v1/wallet", headers=auth(test_key))).json()
+    assert sandbox_wallet["available"]["amount"] == "981.00"
+
+    # Live access waits for approval: no live key for a pending partner, from the CLI or the API.
+    refused = steller(env, "api-key", "create", str(party_id), check=False)
+    assert refused.returncode != 0
+    live_by_test_key = await http.post("/v1/api-keys", json={"mode": "live"}, headers=auth(test_key))
+    assert live_by_test_key.status_code in (403, 409), live_by_test_key.text
+
+    # Approval, a live key, money: a live order completes and its cards are there.
+    steller(env, "party", "approve", str(party_id))
+    live_key = steller(env, "api-key", "create", str(party_id), "--name", "production").stdout.strip().splitlines()[-1]
+    assert live_key.startswith("sk_live_")
+    steller(env, "topup", str(party_id), "100", "--reference", "wire-journey-1")
+    live_placed = await http.post("/v1/orders", json={**body, "reference": "live-1"}, headers=auth(live_key))
+    assert live_placed.status_code == 202, live_placed.text
+    live_order = await finished(http, live_key, live_placed.json()["id"])
+    assert live_order["status"] == "completed" and live_order["livemode"] is True
+    assert live_order["total"] == {"amount": "19.00", "currency": "USD"}
+    live_cards = await http.get(f"/v1/orders/{live_order['id']}/cards", headers=auth(live_key))
+    assert live_cards.status_code == 200 and len(live_cards.json()) == 2
+
+    # The statement explains each line; the top-up and the order's charge are there.
+    lines = (await http.get("/v1/wallet/transactions", headers=auth(live_key))).json()["data"]
+    assert all(line["description"] for line in lines)
+    charged = [line for line in lines if line.get("order_id") == live_order["id"]]
+    assert charged and sum(float(line["amount"]["amount"]) for line in charged) == -19.0
+    assert any(line["kind"] == "topup" and line["amount"]["amount"] == "100.00" for line in lines)
+    live_wallet = (await http.get("/v1/wallet", headers=auth(live_key))).json()
+    assert (live_wallet["available"]["amount"], live_wallet["livemode"]) == ("81.00", True)
+
+    # Modes never mix: the test order does not exist for the live key, nor the live one for the test key.
+    assert (await http.get(f"/v1/orders/{test_order['id']}", headers=auth(live_key))).status_code == 404
+    assert (await http.get(f"/v1/orders/{live_order['id']}", headers=auth(test_key))).status_code == 404
+
+    # Rotation: a new live key by the API, the old one revoked and refused at once.
+    created = await http.post("/v1/api-keys", json={"name": "rotated", "mode": "live"}, headers=auth(live_key))
+    assert created.status_code == 201, created.text
+    new_key = created.json()["secret"]
+    keys = (await http.get("/v1/api-keys", headers=auth(new_key))).json()["data"]
+    old = next(k for k in keys if k["name"] == "production")
+    revoked = await http.delete(f"/v1/api-keys/{old['id']}", headers=auth(new_key))
+    assert revoked.status_code in (200, 204), revoked.text
+    refused_old = await http.get("/v1/me", headers=auth(live_key))
+    assert (refused_old.status_code, refused_old.json()["code"]) == (401, "auth.invalid")
+    assert (await http.get("/v1/me", headers=auth(new_key))).status_code == 200
+
+    assert "ledger ok" in steller(env, "check").stdout
