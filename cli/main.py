@@ -243,7 +243,7 @@ def check(mode: str) -> None:
             click.echo(str(v))
         click.echo(f"{len(report.violations)} violation(s)", err=True)
         sys.exit(1)
-    click.echo("ledger ok: every invariant holds")
+    click.echo("ledger ok: every invariant holds in the live and sandbox books")
 
 
 @main.command()

@@ -56,7 +56,7 @@ async def test_operator_flow_and_tamper_detection(fresh_cli_db):
     lines = steller("statement", str(agent)).stdout.splitlines()
     assert len(lines) == 3 and "-40.50" in lines[1]
 
-    assert steller("check").stdout.strip() == "ledger ok: every invariant holds"
+    assert steller("check").stdout.strip() == "ledger ok: every invariant holds in the live and sandbox books"
 
     conn = await asyncpg.connect(_asyncpg_dsn(CLI_DB))
     try:
