@@ -136,3 +136,13 @@ async def test_the_database_refuses_an_order_whose_hold_is_of_the_other_mode():
         async with atomic():
             await Hold.filter(id=test_order.hold_id).update(livemode=True)
     assert (await Order.get(id=test_order.id)).hold_id != live_order.hold_id
+
+
+async def test_the_ledger_check_covers_the_sandbox_book_on_its_own():
+    partner = await make_party(PartyKind.PARTNER, funds=100_00)
+    await _test_key_actor(partner)
+    wallet = await party_account(partner.id, AccountKind.WALLET, "USD", livemode=False)
+    await Account.filter(id=wallet.id).update(balance=wallet.balance + 1)  # money from nowhere
+    found = await check_ledger()
+    assert any(v.rule == "sum_zero" and "sandbox book" in v.subject for v in found), found
+    assert not any("live book" in v.subject for v in found if v.rule == "sum_zero")
