@@ -25,6 +25,10 @@ _STATUS_BY_CODE = {
     "order.reference_conflict": 409,
     "order.not_completed": 409,
     "idempotency.mismatch": 409,
+    "idempotency.in_progress": 409,
+    "idempotency.invalid_key": 422,
+    "signup.email_taken": 409,
+    "api_key.last_live_key": 409,
     "party.inactive": 403,
     "rate_limited": 429,
 }

@@ -109,6 +109,13 @@ async def _nudge(*, party_id: int, days: int) -> list:
     return rows
 
 
+async def purge_idempotency_keys(ctx) -> int:
+    """Idempotency keys live 24 h; a new claim also clears a few, this keeps the table small."""
+    from core.idempotency.service import purge_expired
+
+    return await purge_expired()
+
+
 CRON_JOBS = [
     # Its own timeout: the first run on a large ledger (no checkpoint yet) is a full sweep.
     cron(check_invariants, minute={0, 10, 20, 30, 40, 50}, unique=True, timeout=CHECK_INVARIANTS_TIMEOUT),
@@ -117,5 +124,7 @@ CRON_JOBS = [
     cron(sync_catalog, minute={7}, unique=True),
     cron(monthly_payout, hour={0}, minute={15}, unique=True),  # daily: catches up a missed 1st
     cron(reengage, hour={10}, minute={0}, unique=True),
+    cron(purge_idempotency_keys, minute={25}, unique=True),
 ]
-FUNCTIONS = [check_invariants, check_vendor_balance, sync_rates, sync_catalog, monthly_payout, reengage]
+FUNCTIONS = [check_invariants, check_vendor_balance, sync_rates, sync_catalog, monthly_payout, reengage,
+             purge_idempotency_keys]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from api.idempotency import Created, IdempotencyKeyHeader, run_idempotent
 from api.v1.common import problem_responses
-from core.db import atomic
 
 router = APIRouter(prefix="/v1", tags=["signup"])
 
@@ -34,14 +34,21 @@ _RESPONSES = {k: v for k, v in problem_responses(
 @router.post("/signup", status_code=201, response_model=SignupResponse, summary="Sign up as a partner",
              description="Creates a pending partner, a test key and a sandbox wallet funded with the "
                          "sandbox starting balance. Live access follows an admin's approval. "
-                         "Limited per client IP.",
+                         "Limited per client IP. With an `Idempotency-Key`, a retried signup returns the "
+                         "first answer (the same test key) instead of `signup.email_taken`.",
              responses=_RESPONSES, openapi_extra={"security": []})
-async def signup(body: SignupRequest, request: Request) -> SignupResponse:
+async def signup(body: SignupRequest, request: Request,
+                 idempotency_key: IdempotencyKeyHeader = None) -> Response:
     from core.parties.signup import sign_up_partner
     from jobs.notifications import enqueue_deliveries
 
-    async with atomic():
+    async def create() -> Created:
         signed = await sign_up_partner(company_name=body.company_name, email=body.email, use_case=body.use_case,
                                        request_id=getattr(request.state, "request_id", None))
-    await enqueue_deliveries(request.app.state.arq, signed.notifications)
-    return SignupResponse(party_id=signed.party.id, status=str(signed.party.status), test_key=signed.test_key.secret)
+        answer = SignupResponse(party_id=signed.party.id, status=str(signed.party.status),
+                                test_key=signed.test_key.secret)
+        return Created(201, answer, after_commit=lambda: enqueue_deliveries(request.app.state.arq,
+                                                                             signed.notifications))
+
+    client = request.client.host if request.client else "unknown"
+    return await run_idempotent(request, create=create, scope=f"signup:ip:{client}")

@@ -105,3 +105,15 @@ async def test_a_clients_request_id_reaches_the_audit_rows_and_the_log_of_its_re
     odd = await client.post("/v1/signup", json={"company_name": "Odd", "email": "o@trace.example"},
                             headers={"X-Request-Id": "x" * 65})
     assert odd.headers["X-Request-Id"] != "x" * 65
+
+
+async def test_a_retried_signup_with_its_idempotency_key_returns_the_same_test_key(client):
+    body = {"company_name": "Retry Ltd", "email": "retry@acme.example"}
+    first = await client.post("/v1/signup", json=body, headers={"Idempotency-Key": "signup-1"})
+    again = await client.post("/v1/signup", json=body, headers={"Idempotency-Key": "signup-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    other = await client.post("/v1/signup", json={**body, "company_name": "Other"},
+                              headers={"Idempotency-Key": "signup-1"})
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency.mismatch")
+    assert await Party.filter(email="retry@acme.example").count() == 1
