@@ -56,6 +56,25 @@ class Created:
     status_code: int
     body: Any  # a pydantic model or anything JSON-able
     after_commit: Callable[[], Awaitable[Any]] | None = None  # enqueue jobs: runs only after the commit
+    # The answer holds a secret (a new API key): stored encrypted, like card codes, never in clear.
+    sensitive: bool = False
+
+
+_SEALED = "sealed:"
+
+
+def _seal(text: str) -> str:
+    from core.crypto import encrypt
+
+    return _SEALED + encrypt(text)
+
+
+def _unseal(stored: str) -> str:
+    if not stored.startswith(_SEALED):
+        return stored
+    from core.crypto import decrypt
+
+    return decrypt(stored[len(_SEALED):])
 
 
 def canonical_json(raw: bytes) -> str:
@@ -119,11 +138,12 @@ async def run_idempotent(request: Request, *, create: Callable[[], Awaitable[Cre
             return claimed, None, None
         created = await create()
         body = _json_text(created.body)
-        await idempotency.store(claimed, status_code=created.status_code, body=body)
+        await idempotency.store(claimed, status_code=created.status_code,
+                                body=_seal(body) if created.sensitive else body)
         return claimed, created, body
 
     claimed, created, body = await run_atomic(keyed)
     if claimed.replay is not None:
-        return _response(claimed.replay.status_code, claimed.replay.body, replayed=True)
+        return _response(claimed.replay.status_code, _unseal(claimed.replay.body), replayed=True)
     await _after(created)
     return _response(created.status_code, body)

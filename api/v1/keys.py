@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import current_actor
+from api.idempotency import Created, IdempotencyKeyHeader, run_idempotent
 from api.v1.common import problem_responses
 from core.access import api_keys
 from core.access.actor import Actor
@@ -71,13 +72,17 @@ async def list_api_keys(actor: Actor = Depends(current_actor)) -> ApiKeyList:
              description="The `secret` is in this response only. Live keys need an active party (a pending "
                          "partner creates test keys); a test key creates test keys only.",
              responses=problem_responses((403, "api_key.test_only"), (422, "validation_failed")))
-async def create_api_key(body: NewApiKey | None = None, actor: Actor = Depends(current_actor)) -> CreatedApiKey:
-    # TODO(idempotency): wrap with api.idempotency (Idempotency-Key: same key + same body → this 201 again).
+async def create_api_key(request: Request, body: NewApiKey | None = None, actor: Actor = Depends(current_actor),
+                         idempotency_key: IdempotencyKeyHeader = None) -> Response:
     body = body or NewApiKey()
     livemode = actor.livemode if body.mode is None else body.mode == "live"
-    async with atomic():
-        created = await api_keys.create_key(actor=actor, party_id=actor.party_id, livemode=livemode, name=body.name)
-    return CreatedApiKey(**_key(created.view).model_dump(), secret=created.secret)
+
+    async def create() -> Created:
+        made = await api_keys.create_key(actor=actor, party_id=actor.party_id, livemode=livemode, name=body.name)
+        return Created(201, CreatedApiKey(**_key(made.view).model_dump(), secret=made.secret), sensitive=True)
+
+    # With an Idempotency-Key, a retried create returns the same key instead of a second one.
+    return await run_idempotent(request, actor=actor, create=create)
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKey, summary="Revoke an API key",

@@ -47,8 +47,8 @@ async def signup(body: SignupRequest, request: Request,
                                        request_id=getattr(request.state, "request_id", None))
         answer = SignupResponse(party_id=signed.party.id, status=str(signed.party.status),
                                 test_key=signed.test_key.secret)
-        return Created(201, answer, after_commit=lambda: enqueue_deliveries(request.app.state.arq,
-                                                                             signed.notifications))
+        return Created(201, answer, sensitive=True,
+                       after_commit=lambda: enqueue_deliveries(request.app.state.arq, signed.notifications))
 
     client = request.client.host if request.client else "unknown"
     return await run_idempotent(request, create=create, scope=f"signup:ip:{client}")

@@ -156,3 +156,22 @@ async def test_the_openapi_document_describes_the_key_operations(client):
     delete = spec["paths"]["/v1/api-keys/{key_id}"]["delete"]["responses"]
     assert "api_key.last_live_key" in delete["409"]["description"] and "404" in delete
     assert spec["components"]["schemas"]["NewApiKey"].get("examples")
+
+
+async def test_a_retried_key_creation_with_its_idempotency_key_returns_the_same_key(client):
+    from core.access.models import ApiKey as ApiKeyRow
+
+    partner = await make_party(PartyKind.PARTNER)
+    live = await _secret(partner)
+    before = await ApiKeyRow.filter(party_id=partner.id).count()
+    headers = {"Authorization": f"Bearer {live}", "Idempotency-Key": "new-key-1"}
+    first = await client.post("/v1/api-keys", json={"name": "ci"}, headers=headers)
+    again = await client.post("/v1/api-keys", json={"name": "ci"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["secret"] == first.json()["secret"]
+    assert await ApiKeyRow.filter(party_id=partner.id).count() == before + 1
+    # The stored answer that makes the replay possible never holds the secret in clear.
+    from core.idempotency.models import IdempotencyKey
+
+    stored = await IdempotencyKey.all().values_list("response_body", flat=True)
+    assert stored and all(first.json()["secret"] not in (body or "") for body in stored)
