@@ -76,7 +76,9 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
             if manage_db:
                 await close_db()
 
-    app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan)
+    # Operation ids are the handlers' names (`create_order`, `get_wallet`): what a generated client calls.
+    app = FastAPI(title="Steller partner API", version="1", lifespan=lifespan,
+                  generate_unique_id_function=lambda route: route.name)
     problems.install(app)
     ratelimit.install(app)
     from api.v1 import routers

@@ -91,10 +91,12 @@ def problem_responses(*codes_by_status: tuple[int, str]) -> dict[int | str, dict
 
     Every authenticated operation also documents 401/403/429; pass the operation's own on top.
     """
+    # 422 is always ours (problem+json with `errors[]`), never FastAPI's default validation schema.
     merged: dict[int, list[str]] = {401: ["auth.missing", "auth.invalid"], 403: ["party.inactive"],
-                                    429: ["rate_limited"]}
+                                    422: ["validation_failed"], 429: ["rate_limited"]}
     for status, code in codes_by_status:
-        merged.setdefault(status, []).append(code)
+        if code not in merged.setdefault(status, []):
+            merged[status].append(code)
     return {
         status: {"model": Problem, "content": {"application/problem+json": {}},
                  "description": f"{_STATUS_TEXT.get(status, 'Error')}: " + ", ".join(f"`{c}`" for c in codes)}

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import current_actor
+from api.v1.common import problem_responses
 from core.access.actor import Actor
 from core.parties.models import Party
 
@@ -21,8 +22,7 @@ class Me(BaseModel):
     currency: str = Field(examples=["USD"])
 
 
-@router.get("/me", response_model=Me, summary="The calling party",
-            responses={401: {"description": "auth.missing / auth.invalid"}, 403: {"description": "party.inactive"}})
+@router.get("/me", response_model=Me, summary="The calling party", responses=problem_responses())
 async def me(actor: Actor = Depends(current_actor)) -> Me:
     party = await Party.get(id=actor.party_id)
     return Me(id=party.id, name=party.name, kind=str(party.kind), status=str(party.status),

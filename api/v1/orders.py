@@ -19,7 +19,7 @@ from core.db import atomic
 from core.errors import NotFound
 from core.money import quantum
 from core.orders import service as orders
-from core.orders.models import Order, OrderStatus
+from core.orders.models import Order as OrderRow, OrderStatus
 from core.pricing.errors import ProductNotFound
 
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["orders"])
 _ORDER_ID = "0b9f4a52-6c3e-4d8e-a1f7-3c2d9e8b7a61"
 
 
-class OrderCreate(BaseModel):
+class NewOrder(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"product_id": 101, "face_value": "10.00", "quantity": 2, "reference": "po-4711", "expected_total": "19.40"},
     ]})
@@ -53,7 +53,7 @@ class Failure(BaseModel):
     message: str = Field(examples=["the vendor could not deliver this card"])
 
 
-class OrderOut(BaseModel):
+class Order(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": _ORDER_ID, "reference": "po-4711", "status": "pending", "product_id": 101,
         "face_value": {"amount": "10.00", "currency": "USD"}, "quantity": 2,
@@ -79,21 +79,21 @@ class OrderOut(BaseModel):
     livemode: bool = Field(description="false: a sandbox order of a `sk_test_` key", examples=[True])
 
 
-class CardOut(BaseModel):
+class Card(BaseModel):
     code: str = Field(examples=["ABCD-EFGH-IJKL-1234"])
     pin: str | None = Field(examples=["4321"])
     serial: str | None = Field(examples=["SN-000123"])
     expires_at: datetime | None = Field(examples=["2027-12-31T00:00:00Z"])
 
 
-def _face(order: Order) -> Money:
+def _face(order: OrderRow) -> Money:
     face = Decimal(order.face_value)
     step = quantum(order.card_currency)
     shown = face.quantize(step) if face == face.quantize(step) else face.normalize()
     return Money(amount=format(shown, "f"), currency=order.card_currency)
 
 
-def _failure(order: Order) -> Failure | None:
+def _failure(order: OrderRow) -> Failure | None:
     if order.failure_code is not None:
         return Failure(code=order.failure_code, message=order.failure_message or order.failure_code)
     if order.status == OrderStatus.FAILED:
@@ -101,8 +101,8 @@ def _failure(order: Order) -> Failure | None:
     return None
 
 
-def render_order(order: Order) -> OrderOut:
-    return OrderOut(
+def render_order(order: OrderRow) -> Order:
+    return Order(
         id=order.id, reference=order.reference, status=order.status, product_id=order.product_id,
         face_value=_face(order), quantity=order.quantity, unit_price=money(order.unit_price, order.currency),
         total=money(order.total, order.currency), currency=order.currency, created_at=order.created_at,
@@ -112,7 +112,7 @@ def render_order(order: Order) -> OrderOut:
 
 
 @router.post(
-    "/orders", status_code=202, response_model=OrderOut, summary="Buy cards",
+    "/orders", status_code=202, response_model=Order, summary="Buy cards",
     description="Prices the order, holds its total in your wallet and queues it for the vendor: the answer is "
                 "202 with the order in status `pending`. Follow it with `GET /v1/orders/{id}` or the "
                 "`order.*` webhooks. Every refusal happens before any money moves. Idempotent by the "
@@ -122,7 +122,7 @@ def render_order(order: Order) -> OrderOut:
         (409, "order.price_changed"), (409, "order.reference_conflict"), (409, "idempotency.mismatch"),
         (422, "order.invalid_face_value"), (422, "validation_failed"), (422, "idempotency.invalid_key")),
 )
-async def create_order(body: OrderCreate, request: Request, actor: Actor = Depends(current_actor),
+async def create_order(body: NewOrder, request: Request, actor: Actor = Depends(current_actor),
                        idempotency_key: IdempotencyKeyHeader = None) -> Response:
     async def create() -> Created:
         made = await orders.create_order(
@@ -147,10 +147,10 @@ async def create_order(body: OrderCreate, request: Request, actor: Actor = Depen
         raise NotFound(f"no product {body.product_id}") from exc
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut, summary="One order",
+@router.get("/orders/{order_id}", response_model=Order, summary="One order",
             description="Never the card codes: those come from `GET /v1/orders/{id}/cards`.",
             responses=problem_responses((404, "not_found")))
-async def get_order(order_id: str, actor: Actor = Depends(current_actor)) -> OrderOut:
+async def get_order(order_id: str, actor: Actor = Depends(current_actor)) -> Order:
     return render_order(await orders.get_order(actor=actor, order_id=order_id))
 
 
@@ -170,7 +170,7 @@ def _position(cursor: str | None) -> orders.OrderPosition | None:
         raise InvalidCursor("this cursor was not made by this API") from None
 
 
-@router.get("/orders", response_model=Page[OrderOut], summary="Your orders, newest first",
+@router.get("/orders", response_model=Page[Order], summary="Your orders, newest first",
             responses=problem_responses((422, "validation_failed"), (422, "cursor.invalid")))
 async def list_orders(
     actor: Actor = Depends(current_actor),
@@ -182,7 +182,7 @@ async def list_orders(
                                                      examples=["2025-02-01T00:00:00Z"])] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-) -> Page[OrderOut]:
+) -> Page[Order]:
     page = await orders.order_page(actor=actor, party_id=actor.party_id, status=status, reference=reference,
                                    created_after=_utc(created_after), created_before=_utc(created_before),
                                    limit=limit, after=_position(cursor))
@@ -190,15 +190,15 @@ async def list_orders(
     if page.next_after is not None:
         at, last_id = page.next_after
         next_cursor = encode_cursor(at.isoformat(), str(last_id))
-    return Page[OrderOut](data=[render_order(o) for o in page.orders], next_cursor=next_cursor)
+    return Page[Order](data=[render_order(o) for o in page.orders], next_cursor=next_cursor)
 
 
-@router.get("/orders/{order_id}/cards", response_model=list[CardOut], summary="The cards of a completed order",
+@router.get("/orders/{order_id}/cards", response_model=list[Card], summary="The cards of a completed order",
             description="The codes, PINs and serials. Every call is audited (which key, when — never the codes). "
                         "The answer is `Cache-Control: no-store`: keep the codes out of caches and logs.",
             responses=problem_responses((404, "not_found"), (409, "order.not_completed")))
-async def order_cards(order_id: str, response: Response, actor: Actor = Depends(current_actor)) -> list[CardOut]:
+async def order_cards(order_id: str, response: Response, actor: Actor = Depends(current_actor)) -> list[Card]:
     async with atomic():
         cards = await orders.reveal_cards(actor=actor, order_id=order_id)
     response.headers["Cache-Control"] = "no-store"
-    return [CardOut(code=c.code, pin=c.pin, serial=c.serial_number, expires_at=c.expires_at) for c in cards]
+    return [Card(code=c.code, pin=c.pin, serial=c.serial_number, expires_at=c.expires_at) for c in cards]
