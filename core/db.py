@@ -54,7 +54,9 @@ def __getattr__(name: str):
 
 
 async def init_db(database_url: str | None = None) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    # Global fallback: uvicorn runs an app's lifespan in a task of its own, and the requests' tasks
+    # must still find the connections it opened (`steller api` alone, each API replica).
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_db() -> None:
