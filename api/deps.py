@@ -28,6 +28,9 @@ async def current_actor(
     secret = credentials.credentials if credentials is not None else header_key
     if not secret:
         raise AuthMissing("send your API key: Authorization: Bearer <key> (or X-API-Key)")
-    actor = await api_keys.authenticate(secret=secret.strip(), request_id=getattr(request.state, "request_id", None))
+    # The peer's address, or a trusted proxy's X-Forwarded-For (uvicorn applies FORWARDED_ALLOW_IPS).
+    client_ip = request.client.host if request.client else None
+    actor = await api_keys.authenticate(secret=secret.strip(), request_id=getattr(request.state, "request_id", None),
+                                        client_ip=client_ip)
     request.state.actor = actor
     return actor

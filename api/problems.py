@@ -27,6 +27,8 @@ _STATUS_BY_CODE = {
     "idempotency.mismatch": 409,
     "idempotency.in_progress": 409,
     "idempotency.invalid_key": 422,
+    "ip_allowlist.invalid": 422,
+    "ip_allowlist.excludes_you": 422,
     "signup.email_taken": 409,
     "api_key.last_live_key": 409,
     "party.inactive": 403,

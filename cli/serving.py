@@ -22,8 +22,10 @@ class Service:
 
 
 def asgi_service(name: str, app, *, host: str, port: int) -> Service:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
-                            access_log=False)
+    from core.config import get_settings
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False,
+                            proxy_headers=True, forwarded_allow_ips=get_settings().forwarded_allow_ips)
     server = uvicorn.Server(config)
 
     async def run() -> None:

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
 
     # Servers
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, `*` for any):
+    # the client address then decides IP allowlists and per-IP limits. Others' headers are ignored.
+    forwarded_allow_ips: str = Field(default="127.0.0.1", alias="FORWARDED_ALLOW_IPS")
     api_port: int = Field(default=8000, alias="API_PORT")
     simulator_host: str = Field(default="127.0.0.1", alias="SIMULATOR_HOST")
     simulator_port: int = Field(default=8090, alias="SIMULATOR_PORT")

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from api.v1 import catalog, keys, me, orders, signup, wallet
+    from api.v1 import catalog, keys, me, orders, settings, signup, wallet
 
-    return [signup.router, me.router, catalog.router, orders.router, wallet.router, keys.router]
+    return [signup.router, me.router, catalog.router, orders.router, wallet.router, keys.router, settings.router]

@@ -31,6 +31,7 @@ from core.access.errors import (
     AccessDenied,
     ApiKeyNotFound,
     AuthInvalid,
+    IpNotAllowed,
     LastLiveKey,
     NotAPartner,
     PartyInactive,
@@ -152,8 +153,9 @@ async def flush_last_used() -> int:
     return len(batch)
 
 
-async def authenticate(*, secret: str, request_id: str | None = None) -> Actor:
-    """The actor for an API key, or `auth.invalid` / `party.inactive`. Notes the use (batched)."""
+async def authenticate(*, secret: str, request_id: str | None = None, client_ip: str | None = None) -> Actor:
+    """The actor for an API key, or `auth.invalid` / `party.inactive` / `auth.ip_not_allowed` (the
+    party has an allowlist without `client_ip`). Notes the use (batched)."""
     from core.crypto import api_key_hash_candidates
     from core.parties.models import PartyStatus
 
@@ -167,6 +169,10 @@ async def authenticate(*, secret: str, request_id: str | None = None) -> Actor:
     allowed = (PartyStatus.ACTIVE,) if key.livemode else (PartyStatus.ACTIVE, PartyStatus.PENDING)
     if party is None or party.status not in allowed:
         raise PartyInactive("your party is not active", party_id=key.party_id)
+    from core.access.allowlist import allows
+
+    if not allows(party.ip_allowlist, client_ip):
+        raise IpNotAllowed("this address may not use this key (see your IP allowlist)")
     note_used(key.id)
     return Actor.api_key(key_id=key.id, party_id=key.party_id, prefix=key.display_prefix, livemode=key.livemode,
                          request_id=request_id)

@@ -35,6 +35,12 @@ class AuthInvalid(PermissionDenied):
     code = "auth.invalid"
 
 
+class IpNotAllowed(PermissionDenied):
+    """The key is good, but the caller's address is not on its party's allowlist."""
+
+    code = "auth.ip_not_allowed"
+
+
 class ApiKeyNotFound(NotFound):
     code = "api_key.not_found"
 

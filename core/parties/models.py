@@ -46,6 +46,8 @@ class Party(Model):
     # "admin" or "parent" while frozen: a parent may lift only a freeze of its own.
     frozen_by = fields.CharField(max_length=16, null=True)
     currency = fields.CharField(max_length=3, default="USD")
+    # Partners: the networks (CIDRs) its API keys may be used from; NULL or empty means any.
+    ip_allowlist = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

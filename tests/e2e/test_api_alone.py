@@ -48,6 +48,17 @@ async def test_steller_api_alone_serves_requests_that_use_the_database():
             assert signed.status_code == 201, signed.text
             me = await http.get("/v1/me", headers={"Authorization": f"Bearer {signed.json()['test_key']}"})
             assert me.status_code == 200 and me.json()["name"] == "Alone"
+            # Behind a trusted proxy (loopback, the default FORWARDED_ALLOW_IPS) X-Forwarded-For is
+            # the client's address, and the allowlist is checked against it.
+            key = {"Authorization": f"Bearer {signed.json()['test_key']}"}
+            office, elsewhere = {"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "198.51.100.1"}
+            put = await http.put("/v1/settings/ip-allowlist", json={"cidrs": ["203.0.113.0/24"]},
+                                 headers={**key, **office})
+            assert put.status_code == 200, put.text
+            assert (await http.get("/v1/me", headers={**key, **office})).status_code == 200
+            refused = await http.get("/v1/me", headers={**key, **elsewhere})
+            assert (refused.status_code, refused.json()["code"]) == (403, "auth.ip_not_allowed")
+            assert (await http.get("/v1/me", headers=key)).status_code == 403  # the proxy itself is not listed
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
