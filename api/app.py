@@ -14,10 +14,10 @@ import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram
 from tortoise.connection import get_connection
 
-from api import problems, ratelimit, telegram
+from api import problems, ratelimit, requestlog, telegram
 from core.config import get_settings
 from core.db import close_db, init_db
 
@@ -81,6 +81,7 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
                   generate_unique_id_function=lambda route: route.name)
     problems.install(app)
     ratelimit.install(app)
+    requestlog.install(app)
     from api.v1 import routers
 
     for router in routers():
@@ -136,7 +137,9 @@ def create_app(*, manage_db: bool = True, key_use_flush_seconds: float = 5.0) ->
         return {"status": "ok" if healthy else "unavailable", "checks": checks}
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(request: Request) -> Response:
+        from api import metrics as prometheus
+
+        return await prometheus.render(request)
 
     return app

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from api.v1 import catalog, keys, me, orders, settings, signup, wallet
+    from api.v1 import catalog, insight, keys, me, orders, settings, signup, wallet, webhook
 
-    return [signup.router, me.router, catalog.router, orders.router, wallet.router, keys.router, settings.router]
+    return [signup.router, me.router, catalog.router, orders.router, wallet.router, keys.router, settings.router,
+            webhook.router, insight.router]

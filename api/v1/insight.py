@@ -1,0 +1,7 @@
+"""Partner API: insight (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

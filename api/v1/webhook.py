@@ -1,0 +1,7 @@
+"""Partner API: webhook (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")
