@@ -44,8 +44,10 @@ from core.logging import get_logger
 from core.vendors.bamboo import BambooClient, CatalogBrand, CatalogPage, CatalogProduct
 from core.vendors.bamboo import Category as VendorCategory
 from core.vendors.bamboo.client import CATALOG_MAX_PAGES, CATALOG_PAGE_SIZE
-from core.vendors.bamboo.errors import VendorError, VendorResponseInvalid
+from core.vendors.bamboo.errors import VendorError, VendorRateLimited, VendorResponseInvalid
 
+# A 429 mid-sync waits Bamboo's window and asks again this many times before the sync stops (resumable).
+RATE_LIMITED_RETRIES = 5
 log = get_logger(__name__)
 
 # Incremental syncs ask for changes since the last finished sync's start minus this, to absorb
@@ -147,14 +149,25 @@ async def sync_catalog(
     # Categories have their own rate budget: fetched alongside the first page, full syncs only.
     categories_task = asyncio.create_task(_fetch_categories(client)) if run.full else None
 
-    def fetch(index: int) -> asyncio.Task[CatalogPage]:
+    async def page_at(index: int) -> CatalogPage:
+        """One page; a 429 (another process spent the budget, or clocks disagree by a hair) waits
+        for the window Bamboo names and asks again, a few times, instead of failing the whole sync."""
         nonlocal requests
-        requests += 1
-        return asyncio.create_task(
-            client.get_catalog_page(
-                page_index=index, page_size=page_size, modified_date=run.modified_since
-            )
-        )
+        for attempt in range(RATE_LIMITED_RETRIES + 1):
+            requests += 1
+            try:
+                return await client.get_catalog_page(
+                    page_index=index, page_size=page_size, modified_date=run.modified_since
+                )
+            except VendorRateLimited as exc:
+                if attempt == RATE_LIMITED_RETRIES:
+                    raise
+                bound.info("catalog.sync.rate_limited", page=index, wait=exc.wait_seconds)
+                await asyncio.sleep(exc.wait_seconds)
+        raise AssertionError("unreachable")
+
+    def fetch(index: int) -> asyncio.Task[CatalogPage]:
+        return asyncio.create_task(page_at(index))
 
     # Resume: re-read the last committed page once (brands may have shifted down a page).
     page_index = run.next_page - 1 if run.resumed and run.next_page > 0 else run.next_page

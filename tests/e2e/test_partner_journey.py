@@ -20,7 +20,7 @@ from core.db import drop_database
 from tests.support.vendor import MAGIC_RANGE_PRODUCT, free_port
 
 JOURNEY_DB = os.environ.get("TEST_JOURNEY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/steller_journey_test")
-JOURNEY_REDIS = os.environ.get("TEST_JOURNEY_REDIS_URL", "redis://127.0.0.1:6379/8")
+JOURNEY_REDIS = os.environ.get("TEST_JOURNEY_REDIS_URL", "redis://127.0.0.1:6379/3")
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -273,3 +273,22 @@ async def test_concurrent_syncs_never_double_count(sim):
     runs = await CatalogSyncRun.filter(status=SyncStatus.FINISHED)
     assert sum(r.added for r in runs) == PRODUCTS
     assert all(r.products_seen <= PRODUCTS for r in runs)
+
+
+async def test_a_429_mid_sync_waits_the_named_window_and_the_sync_completes(sim):
+    limited = {"left": 2}
+
+    def answer(request):
+        if request.url.path.lower().endswith("/v2.0/catalog") and request.url.params.get("PageIndex") == "1":
+            if limited["left"]:
+                limited["left"] -= 1
+                return httpx.Response(429, headers={"Retry-After": "1"},
+                                      json={"message": "Too many requests. Retry after 1 second."})
+        return None
+
+    sim.recorder.answer = answer
+    result = await full(sim)
+    assert limited["left"] == 0
+    assert result.products == PRODUCTS and result.pages == PAGES
+    assert sim.recorder.catalog_pages().count(1) == 3  # page 1 asked again after each 429
+    assert len(await snapshot()) == PRODUCTS
