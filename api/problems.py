@@ -56,7 +56,8 @@ def status_for(error: DomainError) -> int:
 def problem(request: Request, *, status: int, code: str, title: str, detail: str | None = None,
             errors: list | None = None) -> JSONResponse:
     body = {
-        "type": f"https://docs.steller.dev/errors/{code}",
+        # An identifier, not a page: RFC 9457 lets `type` be a URN; the docs list every code.
+        "type": f"urn:steller:error:{code}",
         "title": title,
         "status": status,
         "detail": detail or title,

@@ -90,7 +90,7 @@ def _description(item: DescribedLine) -> str:
 def _transaction(item: DescribedLine, currency: str) -> Transaction:
     line = item.line
     return Transaction(id=line.transfer_id, kind=line.kind, amount=money(line.amount, currency),
-                       balance_after=money(line.balance_after, currency), order_id=_order_id(line.reference),
+                       balance_after=money(line.balance_after, currency), order_id=_order_id(item.order_reference),
                        description=_description(item), created_at=line.created_at)
 
 

@@ -22,7 +22,7 @@ from tortoise.connection import get_connection
 from core.access.actor import Actor
 from core.access.errors import PartyNotFound
 from core.access.policy import Permission, authorize
-from core.ledger.models import Account, AccountKind
+from core.ledger.models import Account, AccountKind, Hold
 from core.ledger.service import StatementLine, book_of, statement
 from core.money import from_minor
 
@@ -49,6 +49,9 @@ class DescribedLine:
 
     line: StatementLine
     counterparty: str | None
+    # "order:<id>" when the line belongs to an order: its hold names it directly, its refund and
+    # capture through the hold ("hold:<id>").
+    order_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,25 @@ async def _counterparties(party_id: int, lines: list[StatementLine]) -> dict[int
     return {r["id"]: r["name"] for r in rows}
 
 
+async def _hold_references(lines: list[StatementLine]) -> dict[str, str]:
+    hold_ids = sorted({int(ref[5:]) for ref in (line.reference or "" for line in lines)
+                       if ref.startswith("hold:") and ref[5:].isdigit()})
+    if not hold_ids:
+        return {}
+    rows = await Hold.filter(id__in=hold_ids).values_list("id", "reference")
+    return {f"hold:{hold_id}": reference for hold_id, reference in rows if reference}
+
+
 async def _described(party_id: int, lines: list[StatementLine]) -> list[DescribedLine]:
     names = await _counterparties(party_id, lines)
-    return [DescribedLine(line=line, counterparty=names.get(line.counterparty_account_id)) for line in lines]
+    holds = await _hold_references(lines)
+
+    def order_reference(reference: str | None) -> str | None:
+        reference = holds.get(reference or "", reference)
+        return reference if reference and reference.startswith("order:") else None
+
+    return [DescribedLine(line=line, counterparty=names.get(line.counterparty_account_id),
+                          order_reference=order_reference(line.reference)) for line in lines]
 
 
 async def statement_page(*, actor: Actor, party_id: int, limit: int = 10,

@@ -156,3 +156,15 @@ async def test_a_test_key_sees_a_wallet_marked_not_live(client):
     assert response.json()["livemode"] is False  # its figures are the sandbox's (covered with the sandbox)
     live = await client.get("/v1/wallet", headers=await _key(partner))
     assert live.json()["livemode"] is True and live.json()["balance"]["amount"] == "1.00"
+
+
+async def test_a_refund_line_names_its_order_too(client):
+    from core.orders import resolve
+
+    partner, order = await _funded_partner_with_an_order()
+    async with atomic():
+        await resolve.fail_order(actor=ADMIN, order_id=order.id, reason="vendor refused")
+    lines = (await client.get("/v1/wallet/transactions", headers=await _key(partner))).json()["data"]
+    refund = next(line for line in lines if line["kind"] == "order_release")
+    assert refund["order_id"] == str(order.id) and refund["amount"]["amount"] == "18.94"
+    assert [line["order_id"] for line in lines if line["kind"] == "order_hold"] == [str(order.id)]
