@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "core.broadcast.models",
     "core.access.models",
     "core.idempotency.models",
+    "core.analytics.models",
 ]
 
 

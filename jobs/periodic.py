@@ -116,6 +116,13 @@ async def purge_idempotency_keys(ctx) -> int:
     return await purge_expired()
 
 
+async def purge_request_log(ctx) -> int:
+    """The API request log keeps REQUEST_LOG_RETENTION_DAYS (30) days; older rows go, in batches."""
+    from core.analytics.service import purge_request_log as purge
+
+    return await purge()
+
+
 CRON_JOBS = [
     # Its own timeout: the first run on a large ledger (no checkpoint yet) is a full sweep.
     cron(check_invariants, minute={0, 10, 20, 30, 40, 50}, unique=True, timeout=CHECK_INVARIANTS_TIMEOUT),
@@ -125,6 +132,7 @@ CRON_JOBS = [
     cron(monthly_payout, hour={0}, minute={15}, unique=True),  # daily: catches up a missed 1st
     cron(reengage, hour={10}, minute={0}, unique=True),
     cron(purge_idempotency_keys, minute={25}, unique=True),
+    cron(purge_request_log, hour={4}, minute={40}, unique=True),
 ]
 FUNCTIONS = [check_invariants, check_vendor_balance, sync_rates, sync_catalog, monthly_payout, reengage,
-             purge_idempotency_keys]
+             purge_idempotency_keys, purge_request_log]

@@ -1,4 +1,4 @@
-"""Webhook endpoints (one per party) and the notification outbox (webhook and Telegram deliveries)."""
+"""Webhook endpoints (one per party and mode) and the notification outbox (webhook and Telegram deliveries)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
 
 
+# A party's webhook URL for one mode: live events go to its live endpoint, test events (sk_test_ keys,
+# the sandbox book) to its test endpoint, never the other way. Up to two per party.
 class WebhookEndpoint(Model):
     id = fields.BigIntField(primary_key=True)
-    party: fields.OneToOneRelation = fields.OneToOneField(
-        "steller.Party", related_name="webhook_endpoint", on_delete=fields.RESTRICT
+    party: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "steller.Party", related_name="webhook_endpoints", on_delete=fields.RESTRICT
     )
+    # db_default: the rows from before endpoints had a mode were live ones.
+    livemode = fields.BooleanField(default=True, db_default=True)
     url = fields.CharField(max_length=2048)
     events = fields.JSONField(default=list)  # event types this endpoint subscribes to
     # Fernet tokens (core.crypto): the database never holds a signing secret in the clear.
@@ -36,6 +40,7 @@ class WebhookEndpoint(Model):
 
     class Meta:
         table = "webhook_endpoint"
+        unique_together = (("party", "livemode"),)
 
 
 class Notification(Model):

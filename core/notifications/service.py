@@ -3,6 +3,10 @@
 Webhooks are signed like Stripe's: `Steller-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 For 24 h after a secret rotation the header carries a second `v1` made with the old secret, so a
 receiver verifies whichever secret it has. Delivery is at least once; receivers dedupe on the event id.
+
+A party has up to two endpoints, one per mode: live events go only to its live endpoint, test events
+(`livemode: false`: sandbox orders, test pings) only to its test endpoint. An API key configures, reads,
+pings and replays its own mode's only (sk_live_ / sk_test_); other actors pick the mode (default live).
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import httpx
 from tortoise.expressions import Q
 
 from core.access.actor import Actor, ActorKind
+from core.access.errors import AccessDenied
 from core.access.policy import Permission, authorize
 from core.audit import service as audit
 from core.config import get_settings
 from core.crypto import decrypt, encrypt
 from core.db import atomic, require_transaction
+from core.errors import ValidationFailed
 from core.logging import get_logger, redact_secrets
 from core.notifications import urls
 from core.notifications.errors import (
@@ -231,10 +237,11 @@ async def _create_webhook_row(*, party_id: int, event_type: str, data: dict, liv
 
 
 async def emit_event(*, party_id: int, event_type: str, data: dict, livemode: bool = True) -> list[Notification]:
-    """A webhook outbox row when the party's endpoint subscribes to `event_type`; enqueue after commit."""
+    """A webhook outbox row when the party's endpoint of this mode subscribes to `event_type`; enqueue
+    after commit. A test event (`livemode=False`) never reaches the live endpoint, nor a live one the test's."""
     require_transaction()
     _check_event_type(event_type)
-    endpoint = await WebhookEndpoint.get_or_none(party_id=party_id)
+    endpoint = await WebhookEndpoint.get_or_none(party_id=party_id, livemode=bool(livemode))
     if endpoint is None or event_type not in (endpoint.events or []):
         return []
     return [await _create_webhook_row(party_id=party_id, event_type=event_type, data=data, livemode=livemode)]
@@ -313,31 +320,49 @@ def _validate_events(events: Iterable[str] | None) -> list[str]:
 
 
 def _endpoint_snapshot(endpoint: WebhookEndpoint) -> dict:
-    return {"party_id": endpoint.party_id, "url": endpoint.url, "events": list(endpoint.events or [])}
+    return {"party_id": endpoint.party_id, "livemode": endpoint.livemode, "url": endpoint.url,
+            "events": list(endpoint.events or [])}
+
+
+def _mode(actor: Actor, livemode: bool | None) -> bool | None:
+    """The mode a use case acts in. An API key acts in its own (sk_live_ / sk_test_) and may not ask for
+    the other; any other actor says which (None: whatever the use case defaults to)."""
+    if actor.kind == ActorKind.API_KEY:
+        if livemode is not None and bool(livemode) != actor.livemode:
+            raise AccessDenied("a key acts on the webhook of its own mode only (sk_live_ / sk_test_)")
+        return actor.livemode
+    return livemode
+
+
+def _endpoint_mode(actor: Actor, livemode: bool | None) -> bool:
+    mode = _mode(actor, livemode)
+    return True if mode is None else bool(mode)
 
 
 async def set_webhook(
-    *, actor: Actor, party_id: int, url: str, events: Iterable[str] | None
+    *, actor: Actor, party_id: int, url: str, events: Iterable[str] | None, livemode: bool | None = None
 ) -> tuple[WebhookEndpoint, str | None]:
-    """PUT: create or replace the party's url and events.
+    """PUT: create or replace the url and events of the party's endpoint of one mode.
 
-    The signing secret is generated (and returned, the only time it is readable) when the endpoint is
-    created; later PUTs keep it and return None, so changing the URL never breaks signature checks.
-    A new secret comes from rotate_secret(). `events=None` subscribes to every type; [] to none.
-    The URL must be https to a public address (core.notifications.urls); its host is resolved here.
+    The mode is the API key's own; other actors pass `livemode` (default live). The signing secret is
+    generated (and returned, the only time it is readable) when the endpoint is created; later PUTs
+    keep it and return None, so changing the URL never breaks signature checks. A new secret comes
+    from rotate_secret(). `events=None` subscribes to every type; [] to none. The URL must be https to
+    a public address (core.notifications.urls); its host is resolved here.
     """
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
+    livemode = _endpoint_mode(actor, livemode)
     events = _validate_events(events)
     url = await urls.validate_webhook_url(url, allow_private=get_settings().webhooks_may_reach_private())
-    # Serializes concurrent first PUTs for one party (the second would hit the unique party_id).
+    # Serializes concurrent first PUTs for one party (the second would hit the unique (party, mode)).
     party = await Party.filter(id=party_id).select_for_update().first()
     if party is None:
         raise PartyNotFound(f"no party {party_id}", party_id=party_id)
-    endpoint = await WebhookEndpoint.get_or_none(party_id=party_id)
+    endpoint = await WebhookEndpoint.get_or_none(party_id=party_id, livemode=livemode)
     if endpoint is None:
         secret = new_webhook_secret()
-        endpoint = await WebhookEndpoint.create(party_id=party_id, url=url, events=events,
+        endpoint = await WebhookEndpoint.create(party_id=party_id, livemode=livemode, url=url, events=events,
                                                 secret_encrypted=encrypt(secret))
         await audit.record(actor=actor, action="webhook.create", object_type="webhook_endpoint",
                            object_id=endpoint.id, after=_endpoint_snapshot(endpoint))
@@ -352,19 +377,32 @@ async def set_webhook(
     return endpoint, None
 
 
-async def get_webhook(*, actor: Actor, party_id: int) -> WebhookEndpoint | None:
+async def get_webhook(*, actor: Actor, party_id: int, livemode: bool | None = None) -> WebhookEndpoint | None:
+    """The party's endpoint of the actor's mode (an API key's own; else `livemode`, default live), or None."""
     await authorize(actor, party_id=party_id, permission=Permission.READ)
-    return await WebhookEndpoint.get_or_none(party_id=party_id)
+    return await WebhookEndpoint.get_or_none(party_id=party_id, livemode=_endpoint_mode(actor, livemode))
 
 
-async def rotate_secret(*, actor: Actor, party_id: int, now: datetime | None = None) -> str:
-    """A new signing secret, returned once; the replaced one keeps signing for 24 h.
+def secret_rotating_until(endpoint: WebhookEndpoint, *, now: datetime | None = None) -> datetime | None:
+    """Until when the previous secret still signs (a rotation in progress), or None."""
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires is not None and expires > (now or _utcnow()):
+        return expires
+    return None
+
+
+async def rotate_secret(
+    *, actor: Actor, party_id: int, livemode: bool | None = None, now: datetime | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret for the endpoint of the actor's mode, returned once with the endpoint; the
+    replaced one keeps signing for 24 h.
 
     Rotating again inside the overlap drops the oldest secret at once: at most two are ever valid.
     """
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
-    endpoint = await WebhookEndpoint.filter(party_id=party_id).select_for_update().first()
+    livemode = _endpoint_mode(actor, livemode)
+    endpoint = await WebhookEndpoint.filter(party_id=party_id, livemode=livemode).select_for_update().first()
     if endpoint is None:
         raise WebhookNotConfigured("set a webhook URL first")
     now = now or _utcnow()
@@ -376,8 +414,9 @@ async def rotate_secret(*, actor: Actor, party_id: int, now: datetime | None = N
                                        "secret_encrypted", "updated_at"])
     await audit.record(actor=actor, action="webhook.rotate_secret", object_type="webhook_endpoint",
                        object_id=endpoint.id,
-                       after={"party_id": party_id, "previous_secret_expires_at": endpoint.previous_secret_expires_at})
-    return secret
+                       after={"party_id": party_id, "livemode": livemode,
+                              "previous_secret_expires_at": endpoint.previous_secret_expires_at})
+    return endpoint, secret
 
 
 def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
@@ -389,22 +428,15 @@ def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
     return result
 
 
-def _actor_mode(actor: Actor, livemode: bool | None) -> bool | None:
-    """An API key sees and makes only deliveries of its own mode (sk_live_ / sk_test_)."""
-    if livemode is None and actor.kind == ActorKind.API_KEY:
-        return actor.livemode
-    return livemode
-
-
 async def send_test_ping(*, actor: Actor, party_id: int, livemode: bool | None = None) -> Notification:
-    """A `ping` delivery to the party's endpoint (whatever it subscribes to); enqueue after commit."""
+    """A `ping` delivery to the party's endpoint of the actor's mode (whatever it subscribes to);
+    enqueue after commit."""
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
-    if not await WebhookEndpoint.exists(party_id=party_id):
-        raise WebhookNotConfigured("set a webhook URL first")
-    livemode = _actor_mode(actor, livemode)
-    return await _create_webhook_row(party_id=party_id, event_type="ping", data=PING_DATA,
-                                     livemode=True if livemode is None else livemode)
+    livemode = _endpoint_mode(actor, livemode)
+    if not await WebhookEndpoint.exists(party_id=party_id, livemode=livemode):
+        raise WebhookNotConfigured("set a webhook URL first" if livemode else "set a test webhook URL first")
+    return await _create_webhook_row(party_id=party_id, event_type="ping", data=PING_DATA, livemode=livemode)
 
 
 async def replay(
@@ -413,22 +445,22 @@ async def replay(
     """A new pending delivery of the same event (same event id and body) to the party's current endpoint.
 
     Another party's delivery (or, with `livemode` or an API key, one of the other mode) does not exist
-    for the caller.
+    for the caller. The replay goes to the endpoint of the event's own mode.
     """
     require_transaction()
     await authorize(actor, party_id=party_id, permission=Permission.MANAGE)
-    livemode = _actor_mode(actor, livemode)
+    livemode = _mode(actor, livemode)
     query = Notification.filter(id=notification_id, party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
         query = query.filter(livemode=livemode)
     original = await query.first()
     if original is None:
         raise DeliveryNotFound("no such delivery", notification_id=notification_id)
-    return await Notification.create(
+    return _collected(await Notification.create(
         channel=NotificationChannel.WEBHOOK, party_id=party_id, event_id=original.event_id,
         event_type=original.event_type, payload=original.payload, livemode=original.livemode,
         replay_of_id=original.id, next_attempt_at=_utcnow(),
-    )
+    ))
 
 
 @dataclass(frozen=True)
@@ -438,15 +470,42 @@ class DeliveryPage:
 
 
 async def list_deliveries(
-    *, actor: Actor, party_id: int, limit: int = 20, cursor: int | None = None, livemode: bool | None = None
+    *,
+    actor: Actor,
+    party_id: int,
+    limit: int = 20,
+    cursor: int | None = None,
+    livemode: bool | None = None,
+    status: NotificationStatus | str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> DeliveryPage:
-    """The party's webhook deliveries, newest first (cursor = the last id seen); an API key sees its mode's."""
+    """The party's webhook deliveries, newest first (cursor = the last id seen); an API key sees its mode's.
+
+    Filters: `status`, `event_type`, and the time the delivery was created, `since` (inclusive) and
+    `until` (exclusive).
+    """
     await authorize(actor, party_id=party_id, permission=Permission.READ)
-    livemode = _actor_mode(actor, livemode)
+    livemode = _mode(actor, livemode)
     limit = max(1, min(int(limit), MAX_PAGE))
     query = Notification.filter(party_id=party_id, channel=NotificationChannel.WEBHOOK)
     if livemode is not None:
         query = query.filter(livemode=livemode)
+    if status is not None:
+        try:
+            status = NotificationStatus(status)
+        except ValueError:
+            raise ValidationFailed(f"unknown delivery status {status!r}", field="status") from None
+        query = query.filter(status=status)
+    if event_type is not None:
+        if event_type not in EVENT_TYPES:
+            raise UnknownEventType(f"unknown event type {event_type!r}", field="event")
+        query = query.filter(event_type=event_type)
+    if since is not None:
+        query = query.filter(created_at__gte=since)
+    if until is not None:
+        query = query.filter(created_at__lt=until)
     if cursor is not None:
         query = query.filter(id__lt=int(cursor))
     rows = await query.order_by("-id").limit(limit + 1)
@@ -521,7 +580,8 @@ async def _claim(notification_id: int, now: datetime):
         await row.save(update_fields=["attempts", "claim_token", "claimed_until"])
         target = None
         if row.channel == NotificationChannel.WEBHOOK:
-            endpoint = await WebhookEndpoint.get_or_none(party_id=row.party_id)
+            # The endpoint of the event's own mode: a test event never goes to the live URL, nor back.
+            endpoint = await WebhookEndpoint.get_or_none(party_id=row.party_id, livemode=row.livemode)
             if endpoint is not None:
                 target = _WebhookTarget(url=endpoint.url, secrets=signing_secrets(endpoint, now=now))
     return row, token, target

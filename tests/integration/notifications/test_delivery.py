@@ -238,7 +238,7 @@ async def test_secrets_never_reach_the_logs(hooked, caplog):
     receiver = WebhookReceiver(statuses=[500, 200])
     with capture_logs() as entries:
         async with atomic():
-            rotated = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
+            _, rotated = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
             await notifications.set_webhook(party_id=hooked.party.id, url="https://x.example/h", events=None,
                                             actor=Actor.admin(label="test"))
         [row] = await emit(hooked.party.id)

@@ -63,7 +63,7 @@ async def test_delivery_signature_verifies_against_the_raw_body(hooked, receiver
 async def test_rotation_signs_with_both_secrets_for_24_hours_then_only_the_new_one(hooked, receiver, http):
     rotated_at = datetime.now(UTC)
     async with atomic():
-        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"), now=rotated_at)
+        _, new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"), now=rotated_at)
     assert new_secret != hooked.secret and new_secret.startswith("whsec_")
 
     [during] = await emit(hooked.party.id)
@@ -87,8 +87,8 @@ async def test_rotation_signs_with_both_secrets_for_24_hours_then_only_the_new_o
 
 async def test_rotating_twice_keeps_at_most_two_valid_secrets(hooked, receiver, http):
     async with atomic():
-        second = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
-        third = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
+        _, second = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
+        _, third = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
     [row] = await emit(hooked.party.id)
     now = datetime.now(UTC)
     await notifications.deliver(notification_id=row.id, http=http, telegram=None, now=now)

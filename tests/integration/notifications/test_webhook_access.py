@@ -121,8 +121,16 @@ async def test_a_frozen_party_reads_its_webhook_but_changes_nothing(setup):
 async def test_an_api_key_sees_and_makes_only_deliveries_of_its_own_mode(setup):
     hooked, live_row = setup
     test_key = Actor.api_key(key_id=1, party_id=hooked.party.id, prefix="sk_test_ab12", livemode=False)
+    # A test key sees no webhook until it sets up its own (the live one is not its mode's).
+    assert await notifications.get_webhook(actor=test_key, party_id=hooked.party.id) is None
     async with atomic():
+        test_endpoint, _ = await notifications.set_webhook(actor=test_key, party_id=hooked.party.id,
+                                                           url="https://partner.example/test-hooks", events=None)
         ping = await notifications.send_test_ping(actor=test_key, party_id=hooked.party.id)
+    assert test_endpoint.livemode is False and test_endpoint.id != hooked.endpoint.id
+    assert (await notifications.get_webhook(actor=test_key, party_id=hooked.party.id)).id == test_endpoint.id
+    assert (await notifications.get_webhook(actor=key_of(hooked.party), party_id=hooked.party.id)).id \
+        == hooked.endpoint.id
     assert ping.livemode is False
     page = await notifications.list_deliveries(actor=test_key, party_id=hooked.party.id)
     assert [row.id for row in page.items] == [ping.id]  # the live event is not there
@@ -131,3 +139,10 @@ async def test_an_api_key_sees_and_makes_only_deliveries_of_its_own_mode(setup):
     assert refused is not None and refused.code == "not_found"
     live_page = await notifications.list_deliveries(actor=key_of(hooked.party), party_id=hooked.party.id)
     assert [row.id for row in live_page.items] == [live_row.id]
+    # Asking for the other mode explicitly is refused, not quietly answered.
+    for call in (lambda actor: notifications.get_webhook(actor=actor, party_id=hooked.party.id, livemode=True),
+                 lambda actor: notifications.list_deliveries(actor=actor, party_id=hooked.party.id, livemode=True),
+                 lambda actor: notifications.rotate_secret(actor=actor, party_id=hooked.party.id, livemode=True)):
+        refused = await attempt(call, test_key)
+        assert refused is not None and refused.code == "access.denied"
+    assert (await WebhookEndpoint.get(id=hooked.endpoint.id)).previous_secret_encrypted is None

@@ -18,6 +18,15 @@ from tests.factories import make_party
 from tests.notifications_support import emit
 
 HOOK_URL = "https://partner.example/steller/hooks"
+TEST_HOOK_URL = "https://partner.example/steller/test-hooks"
+
+
+async def _test_endpoint(party_id: int, events=None):
+    """The party's test-mode endpoint (sandbox events go there, never to the live one)."""
+    async with atomic():
+        endpoint, secret = await notifications.set_webhook(party_id=party_id, url=TEST_HOOK_URL, events=events,
+                                                           livemode=False, actor=Actor.admin(label="test"))
+    return endpoint, secret
 
 
 async def test_first_put_shows_the_secret_once_and_later_puts_keep_it(partner):
@@ -76,7 +85,7 @@ async def test_config_changes_are_audited_without_secrets(hooked):
         # An identical PUT changes nothing and records nothing.
         await notifications.set_webhook(party_id=hooked.party.id, url="https://new.example/h",
                                         events=["order.failed"], actor=Actor.admin(label="api:sk_live_ab"))
-        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="api:sk_live_ab"))
+        _, new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="api:sk_live_ab"))
     entries = await AuditEntry.filter(object_type="webhook_endpoint").order_by("id")
     assert [e.action for e in entries] == ["webhook.create", "webhook.update", "webhook.rotate_secret"]
     update = entries[1]
@@ -89,7 +98,7 @@ async def test_config_changes_are_audited_without_secrets(hooked):
 
 async def test_secrets_are_encrypted_at_rest(db, hooked):
     async with atomic():
-        new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
+        _, new_secret = await notifications.rotate_secret(party_id=hooked.party.id, actor=Actor.admin(label="test"))
     rows = await db.execute_query_dict("SELECT * FROM webhook_endpoint")
     raw = json.dumps(rows, default=str)
     assert hooked.secret not in raw and new_secret not in raw and "whsec_" not in raw
@@ -107,13 +116,15 @@ async def test_rotate_without_endpoint_is_not_configured(partner):
 
 async def test_emit_writes_a_row_only_for_subscribed_types(hooked):
     other = await make_party(PartyKind.PARTNER, name="No webhook")
+    await _test_endpoint(hooked.party.id, events=["order.completed"])
 
     completed = await emit(hooked.party.id, "order.completed", {"order": {"id": "o-1", "total": {"amount": "9.47"}}},
                            livemode=False)
     not_subscribed = await emit(hooked.party.id, "order.failed")
     no_endpoint = await emit(other.id, "order.completed")
+    no_test_endpoint = await emit(other.id, "order.completed", livemode=False)
 
-    assert not_subscribed == [] and no_endpoint == []
+    assert not_subscribed == [] and no_endpoint == [] and no_test_endpoint == []
     assert len(completed) == 1
     row = await Notification.get(id=completed[0].id)
     assert row.channel == NotificationChannel.WEBHOOK and row.status == NotificationStatus.PENDING
@@ -137,15 +148,16 @@ async def test_emit_refuses_unknown_types_and_runs_only_in_a_transaction(hooked)
 
 
 async def test_test_ping_is_sent_whatever_the_subscription(hooked, receiver, http):
+    await _test_endpoint(hooked.party.id, events=["order.failed"])
     async with atomic():
         ping = await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=hooked.party.id, livemode=False)
-    assert ping.event_type == "ping" and "ping" not in hooked.endpoint.events
+    assert ping.event_type == "ping" and "ping" not in hooked.endpoint.events and ping.livemode is False
     outcome = await notifications.deliver(notification_id=ping.id, http=http, telegram=None)
     assert outcome.result == notifications.DeliveryResult.DELIVERED
     assert len(receiver.requests) == 1
     body = json.loads(receiver.requests[0].content)
     assert body["type"] == "ping" and body["livemode"] is False and body["id"] == ping.event_id
-    assert str(receiver.requests[0].url) == HOOK_URL
+    assert str(receiver.requests[0].url) == TEST_HOOK_URL  # a test ping goes to the test endpoint
 
 
 async def test_test_ping_without_endpoint_is_not_configured(partner):
@@ -153,6 +165,15 @@ async def test_test_ping_without_endpoint_is_not_configured(partner):
         async with atomic():
             await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=partner.id)
     assert caught.value.code == "webhook.not_configured"
+
+
+async def test_a_live_endpoint_does_not_make_a_test_ping_possible(hooked):
+    with pytest.raises(NotFound) as caught:
+        async with atomic():
+            await notifications.send_test_ping(actor=Actor.admin(label="test"), party_id=hooked.party.id,
+                                               livemode=False)
+    assert caught.value.code == "webhook.not_configured"
+    assert await Notification.all().count() == 0
 
 
 async def test_replay_is_a_new_delivery_of_the_same_event(hooked, receiver, http):
