@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 import binascii
 import json
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,19 @@ def _decimal_string(value: Any) -> Decimal:
 
 
 DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A query time in UTC (a bare timestamp is read as UTC, as RFC 3339 says). A time whose offset
+    pushes it past year 1 or 9999 is the earliest / latest time there is, not a server error."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 class Page(BaseModel, Generic[T]):

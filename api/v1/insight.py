@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import current_actor
-from api.v1.common import (
+from api.v1.common import (  # noqa: I001
+    utc,
     InvalidCursor,
     Money,
     Page,
@@ -101,17 +102,7 @@ class PartnerStats(BaseModel):
 _MAX_ID = 2**63 - 1
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """In UTC (a bare timestamp is read as UTC, as RFC 3339 says). A time whose offset pushes it past
-    year 1 or 9999 is the earliest / latest time there is, not a server error."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+_utc = utc
 
 
 def _position(cursor: str | None) -> analytics.LogPosition | None:

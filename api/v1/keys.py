@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import current_actor
@@ -91,7 +91,8 @@ async def create_api_key(request: Request, body: NewApiKey | None = None, actor:
                            "key changes nothing.",
                responses=problem_responses((403, "api_key.test_only"), (404, "api_key.not_found"),
                                            (409, "api_key.last_live_key")))
-async def revoke_api_key(key_id: int, force: bool = Query(False, description="Also revoke the last live key"),
+async def revoke_api_key(key_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="From `GET /v1/api-keys`")],
+                         force: bool = Query(False, description="Also revoke the last live key"),
                          actor: Actor = Depends(current_actor)) -> ApiKey:
     async with atomic():
         view = await api_keys.revoke_party_key(actor=actor, party_id=actor.party_id, key_id=key_id, force=force)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import current_actor
 from api.idempotency import Created, IdempotencyKeyHeader, run_idempotent
-from api.v1.common import DecimalString, InvalidCursor, Money, Page, decode_cursor, encode_cursor, money, \
+from api.v1.common import utc, DecimalString, InvalidCursor, Money, Page, decode_cursor, encode_cursor, money, \
     problem_responses
 from core.access.actor import Actor
 from core.db import atomic
@@ -154,10 +154,7 @@ async def get_order(order_id: str, actor: Actor = Depends(current_actor)) -> Ord
     return render_order(await orders.get_order(actor=actor, order_id=order_id))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # RFC 3339 says UTC; a bare timestamp is read as UTC
-    return value
+_utc = utc
 
 
 def _position(cursor: str | None) -> orders.OrderPosition | None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import current_actor
 from api.idempotency import Created, IdempotencyKeyHeader, run_idempotent
 from api.v1.common import (
+    utc,
     InvalidCursor,
     Page,
     decode_cursor,
@@ -199,10 +200,7 @@ async def send_test_event(request: Request, actor: Actor = Depends(current_actor
     return await run_idempotent(request, actor=actor, create=create)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # RFC 3339 says UTC; a bare timestamp is read as UTC
-    return value
+_utc = utc
 
 
 def _after_id(cursor: str | None) -> int | None:

@@ -319,3 +319,23 @@ async def test_the_openapi_document_describes_every_orders_operation(client):
     assert {"202", "402", "404", "409", "422"} <= post["responses"].keys()
     assert "idempotency.mismatch" in post["responses"]["409"]["description"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+async def test_times_at_the_edge_of_the_calendar_are_the_earliest_and_latest_not_a_server_error(client):
+    from tests.factories import make_party
+    from core.parties.models import PartyKind
+
+    partner = await make_party(PartyKind.PARTNER)
+    from core.access import api_keys
+    from core.db import atomic
+    from tests.factories import ADMIN
+
+    async with atomic():
+        secret = (await api_keys.create_key(actor=ADMIN, party_id=partner.id, livemode=True)).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    for query in ({"created_after": "0001-01-01T00:00:00+05:00"}, {"created_before": "9999-12-31T23:59:59-05:00"}):
+        response = await client.get("/v1/orders", params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"] == []
+    huge = await client.delete("/v1/api-keys/358773517103346155520", headers=headers)
+    assert (huge.status_code, huge.json()["code"]) == (422, "validation_failed")
