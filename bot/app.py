@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from arq import create_pool
@@ -27,6 +27,22 @@ from core.logging import get_logger
 log = get_logger("bot.app")
 
 
+class CountUpdates(BaseMiddleware):
+    """`steller_bot_updates_total{type}`: every update the dispatcher handled (dropped, refused or answered)."""
+
+    async def __call__(self, handler, event, data):
+        from core.metrics import BOT_UPDATES
+
+        try:
+            return await handler(event, data)
+        finally:
+            try:
+                kind = event.event_type
+            except Exception:  # noqa: BLE001 - an update of a type this aiogram does not know
+                kind = "unknown"
+            BOT_UPDATES.labels(kind).inc()
+
+
 def build_dispatcher(*, settings: Settings, redis: Redis, arq: ArqRedis) -> Dispatcher:
     storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix="steller:fsm", with_bot_id=True),
                            state_ttl=24 * 3600, data_ttl=24 * 3600)
@@ -35,6 +51,7 @@ def build_dispatcher(*, settings: Settings, redis: Redis, arq: ArqRedis) -> Disp
     dp["redis"] = redis
     dp["arq"] = arq
     dp["confirmations"] = Confirmations(redis)
+    dp.update.outer_middleware(CountUpdates())
     dp.update.outer_middleware(AnswerEveryPress())
     dp.update.outer_middleware(ErrorBoundary())
     dp.update.outer_middleware(Throttling(redis, limit=settings.bot_throttle_updates,

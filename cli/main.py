@@ -246,32 +246,66 @@ def check(mode: str) -> None:
     click.echo("ledger ok: every invariant holds in the live and sandbox books")
 
 
+def _setup_server_logging() -> None:
+    """Logging for the long-running commands: LOG_FORMAT, else console in development and JSON elsewhere."""
+    from core.logging import configure_logging
+
+    configure_logging(level=get_settings().log_level)
+
+
+def _run_until_stopped(main_coro) -> None:
+    """Run a server until SIGINT/SIGTERM; a stop is a clean exit 0, also before the handlers are in place."""
+    try:
+        asyncio.run(main_coro)
+    except KeyboardInterrupt:  # Ctrl-C before the event loop's own handlers were installed
+        click.echo("stopped", err=True)
+
+
 @main.command()
 @click.option("--host", default=None, help="Default: API_HOST.")
 @click.option("--port", type=int, default=None, help="Default: API_PORT.")
 def api(host: str | None, port: int | None) -> None:
-    """Run the partner API alone (scale it out behind a load balancer)."""
+    """Run the partner API alone (scale it out behind a load balancer). SIGTERM lets in-flight requests finish."""
     from api.app import create_app
     from cli.serving import asgi_service, serve_all
 
-    setup_logging()
+    _setup_server_logging()
     settings = get_settings()
     service = asgi_service("api", create_app(), host=host or settings.api_host, port=port or settings.api_port)
-    asyncio.run(serve_all([service]))
+    _run_until_stopped(serve_all([service]))
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for scripts and tests).")
+def worker_command(burst: bool) -> None:
+    """Run the arq worker: vendor calls, polling, notifications, periodic jobs. SIGTERM lets running jobs
+    finish (up to 30 s). WORKER_METRICS_PORT serves its /metrics."""
+    from arq.worker import run_worker
+
+    from jobs.worker import WorkerSettings
+
+    _setup_server_logging()
+    run_worker(WorkerSettings, burst=burst)
 
 
 @main.command()
 @click.option("--no-migrate", is_flag=True, help="Skip applying migrations first.")
-def up(no_migrate: bool) -> None:
-    """Everything on one machine: migrations, then the API and (without Bamboo credentials) the simulator."""
+@click.option("--demo", is_flag=True,
+              help="Seed a small demo network (once; safe to repeat) and print what to try. Simulator only.")
+def up(no_migrate: bool, demo: bool) -> None:
+    """Everything on one machine: migrations, the first catalog sync, then the API, the worker, the bot
+    (with TELEGRAM_BOT_TOKEN) and (without Bamboo credentials) the simulator. Ctrl-C or SIGTERM stops it cleanly."""
     from cli.platform import run_platform
 
-    setup_logging()
-    asyncio.run(run_platform(migrate=not no_migrate))
+    _setup_server_logging()
+    if demo and not get_settings().uses_simulator:
+        raise click.UsageError("--demo runs on the simulator only (its orders would buy real cards from Bamboo): "
+                               "unset BAMBOO_CLIENT_ID/BAMBOO_CLIENT_SECRET")
+    _run_until_stopped(run_platform(migrate=not no_migrate, demo=demo))
 
 
 from cli.pricing_cmd import cardlist, catalog_show, discount  # noqa: E402
-from cli.orders_cmd import order, worker  # noqa: E402
+from cli.orders_cmd import order  # noqa: E402
 from cli.simulator_cmd import simulator_cmd  # noqa: E402
 from cli.bot_cmd import bot_cmd, invite, party_commands  # noqa: E402
 from cli.api_keys_cmd import api_key  # noqa: E402
@@ -280,7 +314,6 @@ main.add_command(discount)
 main.add_command(cardlist)
 main.add_command(simulator_cmd)
 main.add_command(order)
-main.add_command(worker)
 main.add_command(bot_cmd)
 main.add_command(invite)
 main.add_command(api_key)

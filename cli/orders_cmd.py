@@ -1,4 +1,4 @@
-"""`steller order …` and `steller worker`."""
+"""`steller order …`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import click
 
-from cli.runtime import CLI_ACTOR, echo_json, parse_decimal, run_with_db, setup_logging
+from cli.runtime import CLI_ACTOR, echo_json, parse_decimal, run_with_db
 from core.config import get_settings
 
 
@@ -128,18 +128,6 @@ def order_list(party_id: int | None, status: str | None, limit: int) -> None:
         click.echo(f"{o.id}  {o.created_at:%Y-%m-%d %H:%M}  party {o.party_id:<5} {o.status.value:<20} "
                    f"{o.quantity} × {format(Decimal(o.face_value).normalize(), 'f')} {o.card_currency}  "
                    f"{from_minor(o.total, o.currency)} {o.currency}")
-
-
-@click.command()
-@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for scripts and tests).")
-def worker(burst: bool) -> None:
-    """Run the arq worker: vendor calls, polling, notifications, periodic jobs."""
-    from arq.worker import run_worker
-
-    from jobs.worker import WorkerSettings
-
-    setup_logging()
-    run_worker(WorkerSettings, burst=burst)
 
 
 @order.command("attention")

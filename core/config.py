@@ -101,7 +101,8 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
-    log_format: Literal["json", "console"] = Field(default="json", alias="LOG_FORMAT")
+    # Unset: console (human-readable, coloured at a terminal) in development, JSON in test and production.
+    log_format: Literal["json", "console"] | None = Field(default=None, alias="LOG_FORMAT")
 
     # Hierarchy
     max_depth: int = Field(default=3, ge=1, le=10, alias="MAX_DEPTH")
@@ -220,6 +221,12 @@ class Settings(BaseSettings):
                 if key.strip():
                     _check_fernet_key(key.strip(), f"STELLER_CARD_KEY: key {position}")
         return value
+
+    @model_validator(mode="after")
+    def _log_format_for_environment(self) -> "Settings":
+        if self.log_format is None:
+            self.log_format = "console" if self.environment == "development" else "json"
+        return self
 
     @model_validator(mode="after")
     def _legacy_keys_outside_production(self) -> "Settings":

@@ -120,10 +120,39 @@ def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> di
     return event_dict
 
 
-def build_processors(fmt: str = "json") -> list[Any]:
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
-    )
+LOG_FORMATS = ("json", "console")
+# The handler this module puts on the root logger (replaced, never stacked, on a second configure).
+_HANDLER_NAME = "steller"
+
+
+def default_log_format(settings: Any) -> str:
+    """LOG_FORMAT when it is set; otherwise human-readable in development, JSON elsewhere (test, production)."""
+    if "log_format" in getattr(settings, "model_fields_set", ()):
+        return settings.log_format
+    return "console" if getattr(settings, "environment", "production") == "development" else "json"
+
+
+def _colors_for(stream: Any) -> bool:
+    """Colours only for a person at a terminal (and never with NO_COLOR set)."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
+def _renderer(fmt: str, stream: Any = None) -> Any:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=_colors_for(stream if stream is not None else sys.stderr))
+
+
+def _shared_processors() -> list[Any]:
+    """Every line, structlog's or the standard library's: context, level, time, text tracebacks, redaction."""
     return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -132,23 +161,65 @@ def build_processors(fmt: str = "json") -> list[Any]:
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
         redact_secrets,
-        renderer,
     ]
 
 
-def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
+def build_processors(fmt: str = "json", *, stream: Any = None) -> list[Any]:
+    return [*_shared_processors(), _renderer(fmt, stream)]
+
+
+def _add_record_name(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    record = event_dict.get("_record")
+    if record is not None:
+        event_dict["logger"] = record.name
+    return event_dict
+
+
+def stdlib_formatter(fmt: str = "json", *, stream: Any = None) -> logging.Formatter:
+    """Standard-library records (arq, uvicorn, httpx, aiogram, tortoise) rendered like structlog's own lines."""
+    pre_chain = [_add_record_name, *_shared_processors()]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=pre_chain,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt, stream)],
+    )
+
+
+def configure_logging(*, level: str = "INFO", fmt: str | None = None, stream: Any = None) -> None:
+    """structlog lines and standard-library records alike: one format (`fmt`, default from the
+    settings: see `default_log_format`), one redaction, one stream (stderr)."""
+    if fmt is None:
+        from core.config import get_settings
+
+        fmt = default_log_format(get_settings())
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {fmt!r}")
+    stream = stream if stream is not None else sys.stderr
+    numeric = logging.getLevelName(level.upper())
     structlog.configure(
-        processors=build_processors(fmt),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=build_processors(fmt, stream=stream),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(stdlib_formatter(fmt, stream=stream))
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for other in root.handlers:
+        # Handlers someone else added (none in our processes) still never see a secret.
+        if other is not handler and not any(isinstance(f, RedactingFilter) for f in other.filters):
+            other.addFilter(RedactingFilter())
+    # Libraries that bring their own handlers (uvicorn's default config) log through ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "arq.worker", "arq.jobs"):
+        library = logging.getLogger(name)
+        library.handlers = []
+        library.propagate = True
     # Tortoise logs every connect/shutdown at INFO: noise for operators.
-    logging.getLogger("tortoise").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    logging.getLogger("tortoise").setLevel(max(logging.WARNING, numeric))
 
 
 def get_logger(name: str | None = None) -> Any:

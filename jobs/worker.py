@@ -8,6 +8,7 @@ from arq.connections import RedisSettings
 from core.config import get_settings
 from core.db import close_db, init_db
 from core.logging import configure_logging, get_logger
+from core.metrics import MeteredTransport, MetricsSettings, start_metrics_server
 from core.notifications.transport import webhook_http_client
 from core.vendors.bamboo import BambooClient, SharedRateLimiter
 from core.vendors.bamboo.ratelimit import DEFAULT_KEY_PREFIX
@@ -30,14 +31,20 @@ VENDOR_MAX_WAIT_SECONDS = 20.0
 
 async def startup(ctx) -> None:
     settings = get_settings()
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
-    if ctx.get("manage_db", True):  # `steller up` shares one connection pool with the API
-        await init_db()
+    if ctx.get("manage_db", True):  # alone (`steller worker`); in `steller up` the process configured it
+        configure_logging(level=settings.log_level)
+        metrics = MetricsSettings()
+        if metrics.worker_metrics_port is not None:
+            ctx["stop_metrics"] = start_metrics_server(port=metrics.worker_metrics_port,
+                                                       host=metrics.worker_metrics_host)
+            log.info("worker_metrics_serving", host=metrics.worker_metrics_host, port=metrics.worker_metrics_port)
+        await init_db()  # `steller up` shares one connection pool with the API
     # The shared Bamboo budget in Redis; a wait for a slot longer than this defers the job instead
     # (see VENDOR_MAX_WAIT_SECONDS).
     limiter = SharedRateLimiter(ctx["redis"], key_prefix=f"{DEFAULT_KEY_PREFIX}{settings.bamboo_client_id}:",
                                 max_wait_seconds=VENDOR_MAX_WAIT_SECONDS)
-    ctx["vendor"] = BambooClient.from_settings(settings, rate_limiter=limiter)
+    # Every Bamboo call and every 429 is counted (steller_vendor_calls_total, steller_vendor_rate_limited_total).
+    ctx["vendor"] = BambooClient.from_settings(settings, rate_limiter=limiter, transport=MeteredTransport())
     from jobs.sandbox import sandbox_vendor
 
     ctx["sandbox_vendor"] = sandbox_vendor(settings, live_vendor=ctx["vendor"], redis=ctx["redis"])
@@ -51,14 +58,18 @@ async def startup(ctx) -> None:
 
 
 async def shutdown(ctx) -> None:
-    if ctx.get("sandbox_vendor") not in (None, ctx["vendor"]):
+    # A stop during startup leaves some of these unset: close what was opened.
+    if ctx.get("sandbox_vendor") not in (None, ctx.get("vendor")):
         await ctx["sandbox_vendor"].aclose()
-    await ctx["vendor"].aclose()
-    await ctx["http"].aclose()
+    for name in ("vendor", "http"):
+        if ctx.get(name) is not None:
+            await ctx[name].aclose()
     if ctx.get("telegram") is not None and hasattr(ctx["telegram"], "aclose"):
         await ctx["telegram"].aclose()
     if ctx.get("manage_db", True):
         await close_db()
+    if ctx.get("stop_metrics") is not None:
+        ctx.pop("stop_metrics")()
     log.info("worker_stopped")
 
 

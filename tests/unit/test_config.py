@@ -180,6 +180,14 @@ def test_env_example_lists_every_setting_and_loads():
     keys = {line.split("=", 1)[0] for line in example.read_text().splitlines()
             if line and not line.startswith("#")}
     aliases = {f.alias for name, f in Settings.model_fields.items() if name != "uses_simulator"}
+    # Settings a single module reads for itself are listed too.
+    from api.ratelimit import RateLimitSettings
+    from api.requestlog import RequestLogSettings
+    from core.analytics.service import AnalyticsSettings
+    from core.metrics import MetricsSettings
+
+    for module_settings in (RateLimitSettings, RequestLogSettings, AnalyticsSettings, MetricsSettings):
+        aliases |= {f.alias for f in module_settings.model_fields.values()}
     assert aliases == keys
     loaded = Settings(_env_file=example)
     assert loaded.uses_simulator and loaded.environment == "development"

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
 import pytest
+import structlog
 
-from core.logging import REDACTED, RedactingFilter, redact_secrets
+from core.logging import (
+    REDACTED,
+    RedactingFilter,
+    configure_logging,
+    default_log_format,
+    redact_secrets,
+)
 
 BOT_TOKEN = "7012345678:AAHk3_s9dQmZx8wYbV-1tR5uP0oLnKjIhGf"
 
@@ -130,3 +138,111 @@ def test_authorization_headers_in_text_are_redacted():
 def test_text_mentioning_codes_of_errors_keeps_them():
     text = "refused: DomainError(code='order.invalid_face_value', message='1000 USD is outside 5-500') code=429"
     assert redact_secrets(None, "info", {"event": text})["event"] == text
+
+
+# --- Formats: console for people, JSON for machines; the standard library's lines alike -------------
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def restore_logging():
+    """configure_logging changes process-wide state: put it back after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    libraries = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+                 for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "arq.worker", "arq.jobs")}
+    config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, (saved, propagate) in libraries.items():
+        logging.getLogger(name).handlers[:] = saved
+        logging.getLogger(name).propagate = propagate
+    structlog.configure(**config)
+
+
+def _settings(monkeypatch, **env):
+    from core.config import Settings
+
+    for name in ("STELLER_ENV", "LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)
+
+
+def test_the_default_format_is_console_in_development_and_json_elsewhere(monkeypatch):
+    assert default_log_format(_settings(monkeypatch, STELLER_ENV="development")) == "console"
+    assert default_log_format(_settings(monkeypatch, STELLER_ENV="test")) == "json"
+    assert default_log_format(_settings(monkeypatch, STELLER_ENV="development", LOG_FORMAT="json")) == "json"
+    assert default_log_format(_settings(monkeypatch, STELLER_ENV="test", LOG_FORMAT="console")) == "console"
+
+
+def test_json_lines_from_structlog_arq_and_uvicorn_share_one_format_and_redaction(restore_logging):
+    # uvicorn's default config gives its loggers handlers of their own and no propagation.
+    stray = logging.StreamHandler(io.StringIO())
+    logging.getLogger("uvicorn.error").addHandler(stray)
+    logging.getLogger("uvicorn.error").propagate = False
+    stream = io.StringIO()
+    configure_logging(level="INFO", fmt="json", stream=stream)
+
+    structlog.get_logger("jobs.worker").info("worker_started", order_id="o-1")
+    logging.getLogger("arq.worker").info("Starting worker for %d functions: %s", 3, "place_order")
+    logging.getLogger("arq.jobs").info("job %s args pin=%s", "place_order:1", PIN)
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+    try:
+        _fail_with_card_in_the_message()
+    except ValueError:
+        logging.getLogger("arq.worker").exception("job place_order:1 failed")
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["event"] for line in lines[:2]] == ["worker_started", "Starting worker for 3 functions: place_order"]
+    for line in lines:
+        assert {"event", "level", "timestamp"} <= line.keys(), line
+    assert lines[1]["logger"] == "arq.worker" and lines[1]["level"] == "info"
+    assert lines[3] == {**lines[3], "logger": "uvicorn.error", "level": "warning"}
+    assert PIN not in stream.getvalue() and CARD_CODE not in stream.getvalue()
+    assert "pin=[redacted]" in lines[2]["event"]
+    assert "ValueError" in lines[4]["exception"] and lines[4]["level"] == "error"
+    assert stray.stream.getvalue() == ""  # nothing went around our formatter
+
+
+def test_console_lines_are_plain_off_a_terminal_and_coloured_on_one(restore_logging, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    plain = io.StringIO()
+    configure_logging(level="INFO", fmt="console", stream=plain)
+    structlog.get_logger().info("order_settled", order_id="o-1")
+    logging.getLogger("arq.worker").info("  0.45s → place_order:o-1")
+    text = plain.getvalue()
+    assert "\x1b[" not in text
+    assert "order_settled" in text and "order_id=o-1" in text
+    assert "place_order:o-1" in text and "[arq.worker]" in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text.splitlines()[0])
+
+    terminal = _Terminal()
+    configure_logging(level="INFO", fmt="console", stream=terminal)
+    structlog.get_logger().info("order_settled", order_id="o-1")
+    logging.getLogger("arq.worker").info("  0.45s → place_order:o-1")
+    assert terminal.getvalue().count("\x1b[") >= 2 and len(terminal.getvalue().splitlines()) == 2
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    quiet = _Terminal()
+    configure_logging(level="INFO", fmt="console", stream=quiet)
+    structlog.get_logger().info("order_settled")
+    assert "\x1b[" not in quiet.getvalue()
+
+
+def test_configuring_twice_keeps_one_handler_and_the_level_filters_library_lines(restore_logging):
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging(level="INFO", fmt="json", stream=first)
+    configure_logging(level="WARNING", fmt="json", stream=second)
+    logging.getLogger("arq.worker").info("not shown")
+    logging.getLogger("arq.worker").warning("shown")
+    assert first.getvalue() == ""
+    assert [json.loads(line)["event"] for line in second.getvalue().splitlines()] == ["shown"]
+    with pytest.raises(ValueError):
+        configure_logging(fmt="xml", stream=second)
