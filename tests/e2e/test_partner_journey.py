@@ -4,6 +4,7 @@ signup → sandbox → approval → live orders → statement → key rotation �
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -68,6 +69,52 @@ def steller(env: dict, *args: str, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
+class Receiver:
+    """A partner's webhook endpoint on loopback: keeps every POST (headers and raw body)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, bytes]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received.append(({k.decode().lower(): v.decode() for k, v in scope["headers"]}, body))
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def wait_for(self, predicate, *, seconds: float = 60) -> list[tuple[dict, dict, bytes]]:
+        deadline = time.monotonic() + seconds
+        while True:
+            found = [(h, json.loads(b), b) for h, b in self.received if predicate(json.loads(b))]
+            if found:
+                return found
+            assert time.monotonic() < deadline, [json.loads(b)["type"] for _, b in self.received]
+            await asyncio.sleep(0.3)
+
+
+@pytest.fixture
+async def receiver():
+    import uvicorn
+
+    app = Receiver()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server._serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield app, f"http://127.0.0.1:{port}/hooks"
+    finally:
+        server.should_exit = True
+        await task
+
+
 def auth(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
 
@@ -84,8 +131,9 @@ async def finished(http: httpx.AsyncClient, key: str, order_id: str) -> dict:
         await asyncio.sleep(0.5)
 
 
-async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotates_keys(platform):
+async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotates_keys(platform, receiver):
     http, env = platform
+    hooks, hook_url = receiver
     for attempt in range(5):  # the simulator may answer the first sync with its rate limit
         if "0 pages" not in steller(env, "catalog", "sync", "--full", check=False).stdout:
             break
@@ -130,6 +178,10 @@ async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotate
     live_key = steller(env, "api-key", "create", str(party_id), "--name", "production").stdout.strip().splitlines()[-1]
     assert live_key.startswith("sk_live_")
     steller(env, "topup", str(party_id), "100", "--reference", "wire-journey-1")
+    webhook = await http.put("/v1/webhook", json={"url": hook_url}, headers=auth(live_key))
+    assert webhook.status_code == 201, webhook.text
+    first_secret = webhook.json()["secret"]
+    assert first_secret.startswith("whsec_") and webhook.json()["livemode"] is True
     live_placed = await http.post("/v1/orders", json={**body, "reference": "live-1"}, headers=auth(live_key))
     assert live_placed.status_code == 202, live_placed.text
     live_order = await finished(http, live_key, live_placed.json()["id"])
@@ -137,6 +189,34 @@ async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotate
     assert live_order["total"] == {"amount": "19.00", "currency": "USD"}
     live_cards = await http.get(f"/v1/orders/{live_order['id']}/cards", headers=auth(live_key))
     assert live_cards.status_code == 200 and len(live_cards.json()) == 2
+
+    # The signed order.completed event reached the partner's endpoint, and verifies.
+    from core.notifications.service import verify
+
+    [(headers, event, raw)] = await hooks.wait_for(
+        lambda e: e["type"] == "order.completed" and e["data"]["order"]["id"] == live_order["id"])
+    assert event["livemode"] is True and headers["steller-event-id"] == event["id"]
+    assert verify(headers["steller-signature"], first_secret, raw)
+    assert live_cards.json()[0]["code"] not in raw.decode()  # events never carry codes
+    # Replay delivers the same event id again.
+    deliveries = (await http.get("/v1/webhook/deliveries", headers=auth(live_key))).json()["data"]
+    delivery = next(d for d in deliveries if d["event_id"] == event["id"])
+    replayed = await http.post(f"/v1/webhook/deliveries/{delivery['id']}/replay", headers=auth(live_key))
+    assert replayed.status_code == 202, replayed.text
+    deadline = time.monotonic() + 60
+    while len(await hooks.wait_for(lambda e: e["id"] == event["id"])) < 2:
+        assert time.monotonic() < deadline, "the replay did not arrive"
+        await asyncio.sleep(0.3)
+    # A rotation: during the overlap every event carries both signatures.
+    rotated = await http.post("/v1/webhook/rotate-secret", headers=auth(live_key))
+    assert rotated.status_code == 200, rotated.text
+    second_secret = rotated.json()["secret"]
+    ping = await http.post("/v1/webhook/test", headers=auth(live_key))
+    assert ping.status_code == 202, ping.text
+    [(ping_headers, _, ping_raw)] = await hooks.wait_for(lambda e: e["type"] == "ping")
+    assert ping_headers["steller-signature"].count("v1=") == 2
+    assert verify(ping_headers["steller-signature"], first_secret, ping_raw)
+    assert verify(ping_headers["steller-signature"], second_secret, ping_raw)
 
     # The statement explains each line; the top-up and the order's charge are there.
     lines = (await http.get("/v1/wallet/transactions", headers=auth(live_key))).json()["data"]
@@ -162,5 +242,19 @@ async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotate
     refused_old = await http.get("/v1/me", headers=auth(live_key))
     assert (refused_old.status_code, refused_old.json()["code"]) == (401, "auth.invalid")
     assert (await http.get("/v1/me", headers=auth(new_key))).status_code == 200
+
+    # Stats and the request log show the live key's calls (the log is written within 5 s).
+    stats = (await http.get("/v1/stats", params={"days": 1}, headers=auth(new_key))).json()
+    assert stats["livemode"] is True and stats["orders"]["count"] == 1 and stats["orders"]["completed"] == 1
+    assert stats["spend"] == {"amount": "19.00", "currency": "USD"} and stats["api"]["calls"] > 5
+    deadline = time.monotonic() + 15
+    while True:
+        logged = (await http.get("/v1/logs", params={"path": "/v1/orders", "limit": 100},
+                                 headers=auth(new_key))).json()["data"]
+        if any(row["method"] == "POST" and row["status"] == 202 for row in logged):
+            break
+        assert time.monotonic() < deadline, logged
+        await asyncio.sleep(1)
+    assert all(row["livemode"] is True for row in logged)
 
     assert "ledger ok" in steller(env, "check").stdout
