@@ -244,9 +244,6 @@ async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotate
     assert (await http.get("/v1/me", headers=auth(new_key))).status_code == 200
 
     # Stats and the request log show the live key's calls (the log is written within 5 s).
-    stats = (await http.get("/v1/stats", params={"days": 1}, headers=auth(new_key))).json()
-    assert stats["livemode"] is True and stats["orders"]["count"] == 1 and stats["orders"]["completed"] == 1
-    assert stats["spend"] == {"amount": "19.00", "currency": "USD"} and stats["api"]["calls"] > 5
     deadline = time.monotonic() + 15
     while True:
         logged = (await http.get("/v1/logs", params={"path": "/v1/orders", "limit": 100},
@@ -256,5 +253,9 @@ async def test_a_partner_signs_up_integrates_in_the_sandbox_goes_live_and_rotate
         assert time.monotonic() < deadline, logged
         await asyncio.sleep(1)
     assert all(row["livemode"] is True for row in logged)
+    stats = (await http.get("/v1/stats", params={"days": 1}, headers=auth(new_key))).json()
+    assert stats["livemode"] is True and stats["orders"]["count"] == 1 and stats["orders"]["completed"] == 1
+    assert stats["spend"] == {"amount": "19.00", "currency": "USD"}
+    assert stats["api"]["calls"] >= len(logged) > 0
 
     assert "ledger ok" in steller(env, "check").stdout
