@@ -164,6 +164,23 @@ async def _fresh_invites(*, agent_id: int, agent_actor: Actor) -> dict[str, str]
             "join as a new agent": agent.start_payload}
 
 
+# Below the simulator's own discount on its cards (about 5 %), so every demo card sells at a profit
+# and the agent earns its spread on the sub-agents' sales. Set only where no default exists yet.
+DEMO_DISCOUNTS = (("partner", "0.0300"), ("agent", "0.0400"), ("subagent", "0.0250"))
+
+
+async def _default_discounts(created: list[str]) -> None:
+    from core.parties.models import PartyKind
+    from core.pricing import service as pricing
+    from core.pricing.models import Discount
+
+    for kind, rate in DEMO_DISCOUNTS:
+        if await Discount.filter(party_kind=kind, party_id=None, brand_id=None, product_id=None).exists():
+            continue
+        await pricing.set_discount(actor=DEMO_ACTOR, rate=rate, party_kind=PartyKind(kind))
+        created.append(f"default discount for {kind}s: {Decimal(rate) * 100:g} % off face")
+
+
 async def _seed(placed: list, outbox: list) -> DemoNetwork:
     """The whole seed: one use case, one transaction, serialized against a concurrent `--demo`."""
     from core.ledger import service as ledger
@@ -181,6 +198,7 @@ async def _seed(placed: list, outbox: list) -> DemoNetwork:
             created.append(f"admin {DEMO_ADMIN_TELEGRAM_ID}")
         await parties.grant_admin(actor=DEMO_ACTOR, telegram_user_id=DEMO_ADMIN_TELEGRAM_ID)
 
+    await _default_discounts(created)
     partner = await Party.get_or_none(email=PARTNER_EMAIL)
     if partner is None:
         partner = await parties.create_party(actor=DEMO_ACTOR, kind=PartyKind.PARTNER, name=PARTNER_NAME,

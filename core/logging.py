@@ -220,6 +220,9 @@ def configure_logging(*, level: str = "INFO", fmt: str | None = None, stream: An
         library.propagate = True
     # Tortoise logs every connect/shutdown at INFO: noise for operators.
     logging.getLogger("tortoise").setLevel(max(logging.WARNING, numeric))
+    # httpx logs every request at INFO; the Bamboo client and webhook delivery log their own, with
+    # what matters (endpoint, status, latency) and without the URL's ids.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, numeric))
 
 
 def get_logger(name: str | None = None) -> Any:
