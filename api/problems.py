@@ -90,6 +90,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and str(exc.detail).startswith("There was an error parsing the body"):
+            # FastAPI's own answer to a body that is not JSON (or not UTF-8): invalid input, like the rest.
+            return problem(request, status=422, code="validation_failed", title="The request is not valid",
+                           errors=[{"field": None, "message": "the body is not valid JSON in UTF-8"}])
         code = _CODE_BY_HTTP_STATUS.get(exc.status_code, f"http_{exc.status_code}")
         response = problem(request, status=exc.status_code, code=code, title=str(exc.detail))
         for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
@@ -98,8 +102,49 @@ def install(app: FastAPI) -> None:
 
 
 
+def _causes(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """PostgreSQL is down or restarting, or the pool gave no connection: worth a retry, not a bug."""
+    import asyncpg
+
+    unreachable = (ConnectionError, OSError, TimeoutError, asyncpg.exceptions.CannotConnectNowError,
+                   asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                   asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.TooManyConnectionsError)
+    return any(isinstance(e, unreachable) for e in _causes(exc))
+
+
+def _bad_data(exc: BaseException) -> bool:
+    """PostgreSQL refused a value (SQLSTATE class 22: a NUL in text, a number beyond bigint…)."""
+    import asyncpg
+
+    return any(isinstance(e, asyncpg.exceptions.DataError) for e in _causes(exc)) or any(
+        isinstance(e, OverflowError) for e in _causes(exc))
+
+
 def internal_error(request: Request, exc: Exception) -> JSONResponse:
-    """Called by the request middleware, so even a 500 carries the request id."""
+    """Called by the request middleware, so even a 500 carries the request id.
+
+    Two kinds of failure are not ours to apologise for: the database being unreachable (503 with
+    Retry-After; the pool reconnects by itself) and a value the database cannot hold (422).
+    """
+    if _database_unreachable(exc):
+        log.warning("database_unreachable", path=request.url.path, error_type=type(exc).__name__)
+        response = problem(request, status=503, code="unavailable", title="Service unavailable",
+                           detail="The service is briefly unavailable; retry in a few seconds.")
+        response.headers["Retry-After"] = "5"
+        return response
+    if _bad_data(exc):
+        log.info("value_refused_by_database", path=request.url.path, error_type=type(exc).__name__)
+        return problem(request, status=422, code="validation_failed", title="The request is not valid",
+                       errors=[{"field": None, "message": "a value is out of range or holds a character "
+                                                          "that cannot be stored (such as NUL)"}])
     # The traceback goes through the log redaction like every line (no codes, keys or secrets).
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
     return problem(request, status=500, code="internal", title="Internal error",

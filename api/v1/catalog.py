@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import current_actor
@@ -25,6 +26,7 @@ from core.catalog.models import CardMode
 from core.catalog.offers import PricedOffer
 from core.money import quantum
 
+ProductId = Annotated[int, Path(ge=1, le=2**63 - 1, description="From `GET /v1/catalog`")]
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
 
@@ -186,10 +188,11 @@ async def list_catalog(
     country: str | None = Query(None, min_length=2, max_length=3, description="ISO country code", examples=["US"]),
     currency: str | None = Query(None, min_length=3, max_length=3, description="The card's currency",
                                  examples=["USD"]),
-    brand: int | None = Query(None, description="A brand id", examples=[101]),
+    brand: int | None = Query(None, ge=1, le=2**63 - 1, description="A brand id", examples=[101]),
     q: str | None = Query(None, min_length=1, max_length=100, description="Words in the product or brand name",
                           examples=["amazon"]),
-    category: int | None = Query(None, description="A category id (see `brand.categories`)", examples=[3]),
+    category: int | None = Query(None, ge=1, le=2**31 - 1, description="A category id (see `brand.categories`)",
+                                 examples=[3]),
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
 ) -> Response:
@@ -206,7 +209,7 @@ async def list_catalog(
     responses={200: {"headers": _CACHE_HEADERS}, 304: {"description": "Not modified: your copy is current"},
                **problem_responses((404, "not_found"))},
 )
-async def get_product(request: Request, product_id: int, actor: Actor = Depends(current_actor)) -> Response:
+async def get_product(request: Request, product_id: ProductId, actor: Actor = Depends(current_actor)) -> Response:
     view = await browse.priced_offer(actor=actor, party_id=actor.party_id, product_id=product_id)
     return _cached_json(request, _item(view.items[0], view.categories))
 
@@ -220,7 +223,7 @@ async def get_product(request: Request, product_id: int, actor: Actor = Depends(
                                 (422, "validation_failed")),
 )
 async def quote(
-    product_id: int,
+    product_id: ProductId,
     face_value: str = Query(..., max_length=40, description="A face value on offer, as a decimal string",
                             examples=["10.00"]),
     quantity: int = Query(1, description="1 to 500", examples=[3]),

@@ -107,7 +107,7 @@ def problem_responses(*codes_by_status: tuple[int, str]) -> dict[int | str, dict
     """
     # 422 is always ours (problem+json with `errors[]`), never FastAPI's default validation schema.
     merged: dict[int, list[str]] = {401: ["auth.missing", "auth.invalid"], 403: ["party.inactive"],
-                                    422: ["validation_failed"], 429: ["rate_limited"]}
+                                    422: ["validation_failed"], 429: ["rate_limited"], 503: ["unavailable"]}
     for status, code in codes_by_status:
         if code not in merged.setdefault(status, []):
             merged[status].append(code)

@@ -71,7 +71,8 @@ async def list_api_keys(actor: Actor = Depends(current_actor)) -> ApiKeyList:
 @router.post("/api-keys", response_model=CreatedApiKey, status_code=201, summary="Create an API key",
              description="The `secret` is in this response only. Live keys need an active party (a pending "
                          "partner creates test keys); a test key creates test keys only.",
-             responses=problem_responses((403, "api_key.test_only"), (422, "validation_failed")))
+             responses=problem_responses((403, "api_key.test_only"), (409, "idempotency.mismatch"),
+                                         (422, "idempotency.invalid_key")))
 async def create_api_key(request: Request, body: NewApiKey | None = None, actor: Actor = Depends(current_actor),
                          idempotency_key: IdempotencyKeyHeader = None) -> Response:
     body = body or NewApiKey()

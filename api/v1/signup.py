@@ -27,7 +27,8 @@ class SignupResponse(BaseModel):
 
 
 _RESPONSES = {k: v for k, v in problem_responses(
-    (409, "signup.email_taken"), (422, "validation_failed"), (422, "signup.invalid_email")).items()
+    (409, "signup.email_taken"), (409, "idempotency.mismatch"), (422, "signup.invalid_email"),
+    (422, "idempotency.invalid_key")).items()
     if k not in (401, 403)}
 
 
