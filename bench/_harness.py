@@ -288,6 +288,33 @@ async def make_range_product(product_id: int, *, low: str = "1", high: str = "10
                                 price_currency="USD", synced_at=now)
 
 
+async def seed_priced_partners(*, partners: int, products: int, first_product: int, funds: int) -> list[str]:
+    """`products` magic range cards, partners at 5 % off, each partner funded and given a live key: the keys."""
+    from core.access import api_keys
+    from core.access.actor import Actor
+    from core.db import atomic, close_db, init_db
+    from core.ledger import service as ledger
+    from core.parties import service as parties
+    from core.parties.models import PartyKind
+    from core.pricing import service as pricing
+
+    admin = Actor.admin(label="bench")
+    await init_db()
+    try:
+        async with atomic():
+            for i in range(products):
+                await make_range_product(first_product + i)
+            await pricing.set_discount(rate="0.0500", party_kind=PartyKind.PARTNER, actor=admin)
+            keys = []
+            for i in range(partners):
+                partner = await parties.create_party(kind=PartyKind.PARTNER, name=f"Bench partner {i}", actor=admin)
+                await ledger.topup(party_id=partner.id, amount=funds, reference=f"bench-{i}", actor=admin)
+                keys.append((await api_keys.create_key(actor=admin, party_id=partner.id, livemode=True)).secret)
+        return keys
+    finally:
+        await close_db()
+
+
 @dataclass
 class Network:
     agents: list[int]

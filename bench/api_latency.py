@@ -28,37 +28,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench._harness import (  # noqa: E402
-    PY, Proc, adopt_env, child_env, db_name, flush_redis, free_port, fresh_database, make_range_product,
+    PY, Proc, adopt_env, child_env, db_name, flush_redis, free_port, fresh_database, seed_priced_partners,
 )
 
 PRODUCTS = 300
 FIRST_PRODUCT = 920_000
-
-
-async def seed(clients: int) -> list[str]:
-    from core.access import api_keys
-    from core.access.actor import Actor
-    from core.db import atomic, close_db, init_db
-    from core.ledger import service as ledger
-    from core.parties import service as parties
-    from core.parties.models import PartyKind
-    from core.pricing import service as pricing
-
-    admin = Actor.admin(label="bench")
-    await init_db()
-    try:
-        for i in range(PRODUCTS):
-            await make_range_product(FIRST_PRODUCT + i)
-        keys = []
-        async with atomic():
-            await pricing.set_discount(rate="0.0500", party_kind=PartyKind.PARTNER, actor=admin)
-            for i in range(clients):
-                partner = await parties.create_party(kind=PartyKind.PARTNER, name=f"Bench partner {i}", actor=admin)
-                await ledger.topup(party_id=partner.id, amount=10_000_000_00, reference=f"bench-{i}", actor=admin)
-                keys.append((await api_keys.create_key(actor=admin, party_id=partner.id, livemode=True)).secret)
-        return keys
-    finally:
-        await close_db()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -112,7 +86,8 @@ async def main() -> int:
     adopt_env(env)
     await fresh_database(args.database_url)
     await flush_redis(args.redis_url)
-    keys = await seed(args.clients)
+    keys = await seed_priced_partners(partners=args.clients, products=PRODUCTS, first_product=FIRST_PRODUCT,
+                                      funds=10_000_000_00)
     log_dir = Path(tempfile.mkdtemp(prefix="steller-bench-api-"))
     print(f"logs in {log_dir}", file=sys.stderr)
     api = Proc("api", [PY, "-m", "cli.main", "api"], env, log_dir).start()

@@ -36,32 +36,6 @@ FIRST_PRODUCT = 920_000
 PARTNERS = 32
 
 
-async def seed(partners: int) -> list[str]:
-    from core.access import api_keys
-    from core.access.actor import Actor
-    from core.db import atomic, close_db, init_db
-    from core.ledger import service as ledger
-    from core.parties import service as parties
-    from core.parties.models import PartyKind
-    from core.pricing import service as pricing
-
-    admin = Actor.admin(label="bench")
-    await init_db()
-    try:
-        async with atomic():
-            for i in range(PRODUCTS):
-                await h.make_range_product(FIRST_PRODUCT + i)
-            await pricing.set_discount(rate="0.0500", party_kind=PartyKind.PARTNER, actor=admin)
-            keys = []
-            for i in range(partners):
-                partner = await parties.create_party(kind=PartyKind.PARTNER, name=f"Bench partner {i}", actor=admin)
-                await ledger.topup(party_id=partner.id, amount=1_000_00, reference=f"bench-{i}", actor=admin)
-                keys.append((await api_keys.create_key(actor=admin, party_id=partner.id, livemode=True)).secret)
-        return keys
-    finally:
-        await close_db()
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
@@ -126,7 +100,8 @@ async def main() -> int:
     h.adopt_env(env)
     await h.fresh_database(args.database_url)
     await h.flush_redis(args.redis_url)
-    keys = await seed(PARTNERS)
+    keys = await h.seed_priced_partners(partners=PARTNERS, products=PRODUCTS, first_product=FIRST_PRODUCT,
+                                        funds=1_000_00)
     log_dir = h.RunDir("catalog").path
     print(f"logs in {log_dir}", file=sys.stderr)
     from urllib.parse import parse_qs, urlsplit

@@ -162,10 +162,11 @@ async def authenticate(*, secret: str, request_id: str | None = None, client_ip:
     match = KEY_PATTERN.match(secret or "") if isinstance(secret, str) else None
     if match is None:
         raise AuthInvalid("invalid API key")
-    key = await ApiKey.filter(key_hash__in=api_key_hash_candidates(secret)).first()
+    # The key and its party in one round trip: this runs before every partner request.
+    key = await ApiKey.filter(key_hash__in=api_key_hash_candidates(secret)).select_related("party").first()
     if key is None or key.revoked_at is not None or str(key.mode) != match.group(1):
         raise AuthInvalid("invalid API key")
-    party = await _party(key.party_id)
+    party = key.party
     allowed = (PartyStatus.ACTIVE,) if key.livemode else (PartyStatus.ACTIVE, PartyStatus.PENDING)
     if party is None or party.status not in allowed:
         raise PartyInactive("your party is not active", party_id=key.party_id)
