@@ -3,17 +3,13 @@ request, not only from `steller up` where the whole process shares one startup."
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from core.db import apply_migrations, close_db, drop_database
+from tests.support.processes import start_ready, stop
 from tests.support.vendor import free_port
 
 ALONE_DB = os.environ.get("TEST_API_ALONE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/steller_api_alone_test")
@@ -29,21 +25,10 @@ async def test_steller_api_alone_serves_requests_that_use_the_database():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAMBOO_", "TELEGRAM_"))}
     env.update(DATABASE_URL=ALONE_DB, REDIS_URL=ALONE_REDIS, API_PORT=str(port), LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "api"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base_url = f"http://127.0.0.1:{port}"
+    proc = await start_ready("api", env=env, base_url=base_url)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, proc.communicate()
-                try:
-                    ready = await http.get("/health/ready")
-                    if ready.status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "steller api did not become ready"
-                await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             signed = await http.post("/v1/signup", json={"company_name": "Alone", "email": "alone@api.example"})
             assert signed.status_code == 201, signed.text
             me = await http.get("/v1/me", headers={"Authorization": f"Bearer {signed.json()['test_key']}"})
@@ -60,10 +45,7 @@ async def test_steller_api_alone_serves_requests_that_use_the_database():
             assert (refused.status_code, refused.json()["code"]) == (403, "auth.ip_not_allowed")
             assert (await http.get("/v1/me", headers=key)).status_code == 403  # the proxy itself is not listed
     finally:
-        proc.send_signal(signal.SIGTERM)
         try:
-            assert proc.wait(timeout=30) == 0
+            assert stop(proc, timeout=30) == 0  # a clean stop
         finally:
-            if proc.poll() is None:
-                proc.kill()
             await drop_database(ALONE_DB)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from arq import create_pool
 from arq.connections import RedisSettings
 
 from core.db import drop_database
+from tests.support.processes import start_ready, stop
 from tests.support.vendor import MAGIC_RANGE_PRODUCT, free_port
 
 JOURNEY_DB = os.environ.get("TEST_JOURNEY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/steller_journey_test")
@@ -34,28 +34,13 @@ async def platform():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAMBOO_", "TELEGRAM_"))}
     env.update(DATABASE_URL=JOURNEY_DB, REDIS_URL=JOURNEY_REDIS, API_PORT=str(api_port),
                SIMULATOR_PORT=str(sim_port), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "up"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base_url = f"http://127.0.0.1:{api_port}"
+    proc = await start_ready("up", env=env, base_url=base_url)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, proc.communicate()
-                try:
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "steller up did not become ready"
-                await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             yield http, env
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(proc)
         await redis.flushdb()
         await redis.aclose()
         await drop_database(JOURNEY_DB)

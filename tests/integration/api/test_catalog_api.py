@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import httpx
 import pytest
 
-from api.app import create_app
 from core.access import api_keys
 from core.access.actor import Actor
 from core.catalog import cardlists
@@ -19,14 +17,6 @@ from core.pricing import service as pricing
 from tests.factories import ADMIN, make_party, make_product
 
 pytestmark = pytest.mark.usefixtures("db", "redis")
-
-
-@pytest.fixture
-async def client():
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def _key(party, *, livemode: bool = True) -> dict:

@@ -23,7 +23,7 @@ from core.ledger import service as ledger
 from core.orders.models import Order
 from core.parties.models import PartyKind
 from tests.factories import ADMIN, make_party
-from tests.integration.api.test_orders_api import FUNDS, api_key, auth, client, moved, order_body, shop  # noqa: F401
+from tests.integration.api.test_orders_api import FUNDS, api_key, auth, moved, order_body, shop  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("db", "redis")
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import structlog
 
-from api.app import create_app
 from core.access import api_keys
 from core.access.models import ApiKey
 from core.db import atomic
@@ -14,15 +12,6 @@ from core.parties.models import PartyKind, PartyStatus
 from tests.factories import ADMIN, make_party
 
 pytestmark = pytest.mark.usefixtures("db", "redis")
-
-
-@pytest.fixture
-async def client():
-    api_keys._used.clear()  # uses noted by earlier tests (ids restart with every truncate) are not ours
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def _secret(party, *, livemode: bool = True, name: str = "seed") -> str:

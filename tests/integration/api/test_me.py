@@ -14,14 +14,6 @@ from tests.factories import ADMIN, make_party
 pytestmark = pytest.mark.usefixtures("db", "redis")
 
 
-@pytest.fixture
-async def client():
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
-
-
 async def _key(party, *, livemode: bool = True) -> str:
     from core.access import api_keys
 

@@ -7,10 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 
-from api.app import create_app
 from core.audit.models import AuditEntry
 from core.db import atomic
 from core.ledger import service as ledger
@@ -27,14 +25,6 @@ pytestmark = pytest.mark.usefixtures("db", "redis")
 
 PRODUCT = 101
 FUNDS = 100_00
-
-
-@pytest.fixture
-async def client(db, redis):
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def api_key(party, *, livemode: bool = True) -> str:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
-from api.app import create_app
 from core.access.models import ApiKey
 from core.db import atomic
 from core.ledger import service as ledger
@@ -20,14 +18,6 @@ from tests.factories import ADMIN
 pytestmark = pytest.mark.usefixtures("db", "redis")
 
 ADMIN_TG = 555_001
-
-
-@pytest.fixture
-async def client():
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def test_signup_gives_a_pending_partner_a_test_key_and_a_funded_sandbox(client):

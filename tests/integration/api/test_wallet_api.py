@@ -7,10 +7,8 @@ import io
 from datetime import datetime
 from decimal import Decimal
 
-import httpx
 import pytest
 
-from api.app import create_app
 from core.access import api_keys
 from core.db import atomic
 from core.ledger import service as ledger
@@ -20,14 +18,6 @@ from core.pricing import service as pricing
 from tests.factories import ADMIN, make_party, make_product, next_ref
 
 pytestmark = pytest.mark.usefixtures("db", "redis")
-
-
-@pytest.fixture
-async def client():
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def _key(party, *, livemode: bool = True) -> dict:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 import structlog
 from arq.constants import default_queue_name
 
-from api.app import create_app
 from core.access import api_keys
 from core.audit.models import AuditEntry
 from core.config import get_settings
@@ -35,15 +33,6 @@ TEST_URL = "https://partner.example/steller/test"
 WEBHOOK_FIELDS = {"url", "events", "livemode", "created_at", "updated_at", "secret_rotating_until"}
 DELIVERY_FIELDS = {"id", "event_id", "event", "status", "attempts", "last_response_code", "last_error",
                    "next_attempt_at", "created_at", "delivered_at", "livemode", "replay_of"}
-
-
-@pytest.fixture
-async def client():
-    api_keys._used.clear()
-    app = create_app(manage_db=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
-            yield c
 
 
 async def _secret(party, *, livemode: bool = True) -> str:
