@@ -4,7 +4,7 @@ endpoint only (test events), a `sk_live_` key on the live one: the two never mix
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response

@@ -8,7 +8,7 @@ import pytest
 from api.app import create_app
 from core.db import atomic
 from core.parties import service as parties
-from core.parties.models import PartyKind, PartyStatus
+from core.parties.models import PartyKind
 from tests.factories import ADMIN, make_party
 
 pytestmark = pytest.mark.usefixtures("db", "redis")

@@ -17,7 +17,7 @@ from core.idempotency.models import IdempotencyKey
 from core.ledger.models import Hold, Transfer
 from core.orders.models import Order
 from core.parties import service as parties
-from core.parties.models import Party, PartyKind, PartyStatus
+from core.parties.models import Party, PartyKind
 from core.pricing import service as pricing
 from tests.factories import ADMIN, make_party, make_product
 
