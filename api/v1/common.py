@@ -83,6 +83,16 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
     return parts
 
 
+def decode_position(cursor: str | None) -> int | None:
+    """A cursor holding one positive integer (a row id or an entry number), or None for the first page."""
+    parts = decode_cursor(cursor, 1)
+    if parts is None:
+        return None
+    if not isinstance(parts[0], int) or isinstance(parts[0], bool) or parts[0] < 1:
+        raise InvalidCursor("this cursor was not made by this API")
+    return parts[0]
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details (`application/problem+json`)."""
 

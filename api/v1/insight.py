@@ -102,15 +102,12 @@ class PartnerStats(BaseModel):
 _MAX_ID = 2**63 - 1
 
 
-_utc = utc
-
-
 def _position(cursor: str | None) -> analytics.LogPosition | None:
     parts = decode_cursor(cursor, 2)
     if parts is None:
         return None
     try:
-        at, last_id = _utc(datetime.fromisoformat(parts[0])), int(parts[1])
+        at, last_id = utc(datetime.fromisoformat(parts[0])), int(parts[1])
     except (TypeError, ValueError):
         raise InvalidCursor("this cursor was not made by this API") from None
     if isinstance(parts[1], bool) or not 0 < last_id <= _MAX_ID:
@@ -148,7 +145,7 @@ async def list_request_log(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> RequestLogPage:
     page = await analytics.log_page(actor=actor, party_id=actor.party_id, status=status, path=path,
-                                    since=_utc(since), until=_utc(until), limit=limit, after=_position(cursor))
+                                    since=utc(since), until=utc(until), limit=limit, after=_position(cursor))
     next_cursor = None
     if page.next_after is not None:
         at, last_id = page.next_after

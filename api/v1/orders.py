@@ -154,9 +154,6 @@ async def get_order(order_id: str, actor: Actor = Depends(current_actor)) -> Ord
     return render_order(await orders.get_order(actor=actor, order_id=order_id))
 
 
-_utc = utc
-
-
 def _position(cursor: str | None) -> orders.OrderPosition | None:
     parts = decode_cursor(cursor, 2)
     if parts is None:
@@ -181,7 +178,7 @@ async def list_orders(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Page[Order]:
     page = await orders.order_page(actor=actor, party_id=actor.party_id, status=status, reference=reference,
-                                   created_after=_utc(created_after), created_before=_utc(created_before),
+                                   created_after=utc(created_after), created_before=utc(created_before),
                                    limit=limit, after=_position(cursor))
     next_cursor = None
     if page.next_after is not None:

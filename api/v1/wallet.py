@@ -13,7 +13,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import current_actor
-from api.v1.common import InvalidCursor, Money, Page, decode_cursor, encode_cursor, money, problem_responses
+from api.v1.common import Money, Page, decode_position, encode_cursor, money, \
+    problem_responses
 from core.access.actor import Actor
 from core.ledger import export
 from core.ledger import service as ledger
@@ -94,15 +95,6 @@ def _transaction(item: DescribedLine, currency: str) -> Transaction:
                        description=_description(item), created_at=line.created_at)
 
 
-def _before_seq(cursor: str | None) -> int | None:
-    parts = decode_cursor(cursor, 1)
-    if parts is None:
-        return None
-    if not isinstance(parts[0], int) or isinstance(parts[0], bool) or parts[0] < 1:
-        raise InvalidCursor("this cursor was not made by this API")
-    return parts[0]
-
-
 @router.get("/wallet", response_model=Wallet, summary="Your wallet's balance", responses=problem_responses())
 async def get_wallet(actor: Actor = Depends(current_actor)) -> Wallet:
     summary = await ledger.wallet_summary(actor=actor, party_id=actor.party_id)
@@ -141,7 +133,7 @@ async def list_transactions(
         return StreamingResponse(_stream(first, chunks), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     page = await export.statement_page(actor=actor, party_id=actor.party_id, limit=limit,
-                                       before_seq=_before_seq(cursor))
+                                       before_seq=decode_position(cursor))
     lines = [_transaction(item, page.currency) for item in page.lines]
     next_cursor = encode_cursor(page.lines[-1].line.seq) if page.has_older else None
     return TransactionPage(data=lines, next_cursor=next_cursor)

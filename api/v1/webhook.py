@@ -13,10 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import current_actor
 from api.idempotency import Created, IdempotencyKeyHeader, run_idempotent
 from api.v1.common import (
+    decode_position,
     utc,
-    InvalidCursor,
     Page,
-    decode_cursor,
     encode_cursor,
     problem_responses,
 )
@@ -200,18 +199,6 @@ async def send_test_event(request: Request, actor: Actor = Depends(current_actor
     return await run_idempotent(request, actor=actor, create=create)
 
 
-_utc = utc
-
-
-def _after_id(cursor: str | None) -> int | None:
-    parts = decode_cursor(cursor, 1)
-    if parts is None:
-        return None
-    if not isinstance(parts[0], int) or isinstance(parts[0], bool) or parts[0] < 1:
-        raise InvalidCursor("this cursor was not made by this API")
-    return parts[0]
-
-
 @router.get("/webhook/deliveries", response_model=Page[Delivery], summary="Your webhook deliveries, newest first",
             description="Every delivery of the calling key's mode — each event sent, its tries, your "
                         "endpoint's last answer and the next try (retries back off for about 24 h, then the "
@@ -231,8 +218,8 @@ async def list_webhook_deliveries(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Page[Delivery]:
     page = await notifications.list_deliveries(actor=actor, party_id=actor.party_id, limit=limit,
-                                               cursor=_after_id(cursor), status=status, event_type=event,
-                                               since=_utc(since), until=_utc(until))
+                                               cursor=decode_position(cursor), status=status, event_type=event,
+                                               since=utc(since), until=utc(until))
     next_cursor = None if page.next_cursor is None else encode_cursor(page.next_cursor)
     return Page[Delivery](data=[_delivery(row) for row in page.items], next_cursor=next_cursor)
 
